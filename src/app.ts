@@ -2,9 +2,14 @@
 import { Hono } from 'hono';
 import type { AppContext } from './context.ts';
 import { rows, sql } from './db/client.ts';
+import { securityHeaders } from './portal/middleware/security-headers.ts';
+import { createPortal } from './portal/portal.tsx';
+import { logMailer } from './auth/mailer.ts';
+import { renderMetrics } from './collectors/metrics.ts';
 
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
+  app.use('*', securityHeaders());
 
   app.get('/healthz', async (c) => {
     try {
@@ -15,6 +20,11 @@ export function createApp(ctx: AppContext): Hono {
       return c.json({ status: 'error', error: 'database unreachable' }, 503);
     }
   });
+
+  // Prometheus text format; scrape from inside the operator's network (no tenant data in it).
+  app.get('/metrics', (c) => c.body(renderMetrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+
+  app.route('/', createPortal(ctx, { mailer: ctx.mailer ?? logMailer(ctx.log), publicUrl: ctx.config.payments.publicUrl }));
 
   return app;
 }

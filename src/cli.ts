@@ -8,6 +8,12 @@ export interface Command {
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./cli/serve.ts'),
   migrate: () => import('./cli/migrate.ts'),
+  hosts: () => import('./cli/hosts.ts'),
+  parse: () => import('./cli/parse.ts'),
+  tenants: () => import('./cli/tenants.ts'),
+  plans: () => import('./cli/plans.ts'),
+  vms: () => import('./cli/vms.ts'),
+  invoice: () => import('./cli/invoice.ts'),
 };
 
 async function main(argv: string[]): Promise<number> {

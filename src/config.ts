@@ -20,6 +20,22 @@ const ConfigSchema = z.object({
   SCHEDULER: bool.default(true),
   DEMO_SEED: bool.default(true),
   SIM_SEED: z.coerce.number().int().default(42),
+  // Payments (all optional: without keys the provider is simply not offered).
+  PAYMENT_PROVIDER: z.enum(['stripe', 'paypal', 'none']).optional(),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, 'a Stripe secret key (sk_test_… / sk_live_…)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_+/=]+$/, 'a Stripe signing secret (whsec_…)').optional(),
+  STRIPE_API_BASE: z.string().url().optional(),
+  PAYPAL_CLIENT_ID: z.string().min(1).optional(),
+  PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
+  PAYPAL_API_BASE: z.string().url().optional(),
+  PAYPAL_WEBHOOK_ID: z.string().min(1).optional(),
+  PAYPAL_TITHE_MODE: z.enum(['platform_fees', 'payouts']).default('payouts'),
+  TITHE_BPS: z.coerce.number().int().min(0).max(10000).default(0),
+  TITHE_STRIPE_ACCOUNT: z.string().regex(/^acct_[A-Za-z0-9]+$/, 'a Stripe connected account id (acct_…)').optional(),
+  TITHE_PAYPAL_PAYEE: z.string().min(3).optional(),
+  PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),
+  DUNNING_RETRY_DAYS: z.string().regex(/^\d+(,\d+)*$/, 'comma-separated day offsets, e.g. 1,3,7').default('1,3,7'),
+  DUNNING_SUSPEND_AFTER_DAYS: z.coerce.number().int().min(0).max(365).optional(),
 });
 
 export type Config = {
@@ -37,7 +53,23 @@ export type Config = {
   scheduler: boolean;
   demoSeed: boolean;
   simSeed: number;
+  payments: PaymentsConfig;
 };
+
+/** Payment providers, tithe and dunning settings (see src/billing/payments/select.ts). */
+export interface PaymentsConfig {
+  provider: 'stripe' | 'paypal' | 'none';
+  stripe?: { secretKey: string; webhookSecret?: string; apiBase?: URL };
+  paypal?: { clientId: string; clientSecret: string; apiBase?: URL; webhookId?: string; titheMode: 'platform_fees' | 'payouts' };
+  /** Tithe in basis points of each captured payment (0 = no tithe). */
+  titheBps: number;
+  titheStripeAccount?: string;
+  tithePaypalPayee?: string;
+  publicUrl: string;
+  dunningRetryDays: number[];
+  /** Days past due before VMs are shut down; undefined = never suspend. */
+  dunningSuspendAfterDays?: number;
+}
 
 export class ConfigError extends Error {}
 
@@ -64,5 +96,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scheduler: e.SCHEDULER,
     demoSeed: e.DEMO_SEED,
     simSeed: e.SIM_SEED,
+    payments: paymentsConfig(e),
+  };
+}
+
+function paymentsConfig(e: z.infer<typeof ConfigSchema>): PaymentsConfig {
+  const stripe = e.STRIPE_SECRET_KEY
+    ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined }
+    : undefined;
+  if ((e.PAYPAL_CLIENT_ID === undefined) !== (e.PAYPAL_CLIENT_SECRET === undefined)) {
+    throw new ConfigError('invalid configuration: PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET must be set together');
+  }
+  const paypal =
+    e.PAYPAL_CLIENT_ID && e.PAYPAL_CLIENT_SECRET
+      ? {
+          clientId: e.PAYPAL_CLIENT_ID,
+          clientSecret: e.PAYPAL_CLIENT_SECRET,
+          apiBase: e.PAYPAL_API_BASE ? new URL(e.PAYPAL_API_BASE) : undefined,
+          webhookId: e.PAYPAL_WEBHOOK_ID,
+          titheMode: e.PAYPAL_TITHE_MODE,
+        }
+      : undefined;
+  const provider = e.PAYMENT_PROVIDER ?? (stripe ? 'stripe' : paypal ? 'paypal' : 'none');
+  if (provider === 'stripe' && !stripe) throw new ConfigError('invalid configuration: PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY');
+  if (provider === 'paypal' && !paypal) throw new ConfigError('invalid configuration: PAYMENT_PROVIDER=paypal needs PAYPAL_CLIENT_ID and PAYPAL_CLIENT_SECRET');
+  return {
+    provider,
+    stripe,
+    paypal,
+    titheBps: e.TITHE_BPS,
+    titheStripeAccount: e.TITHE_STRIPE_ACCOUNT,
+    tithePaypalPayee: e.TITHE_PAYPAL_PAYEE,
+    publicUrl: e.PUBLIC_URL,
+    dunningRetryDays: e.DUNNING_RETRY_DAYS.split(',').map(Number),
+    dunningSuspendAfterDays: e.DUNNING_SUSPEND_AFTER_DAYS,
   };
 }

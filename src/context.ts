@@ -5,6 +5,7 @@ import type { Db } from './db/client.ts';
 import type { Logger } from './log.ts';
 import type { HostAdapter } from './hosts/types.ts';
 import type { HostRecord } from './hosts/registry.ts';
+import type { Mailer } from './auth/mailer.ts';
 
 export interface AppContext {
   db: Db;
@@ -13,6 +14,8 @@ export interface AppContext {
   config: Config;
   /** Gives the adapter for a host row (connections are cached per host). */
   hosts: AdapterProvider;
+  /** Outgoing mail (password resets); the portal falls back to the log mailer when absent. */
+  mailer?: Mailer;
 }
 
 export interface AdapterProvider {

@@ -79,3 +79,23 @@ export function shellQuoteArgv(args: Argv): string {
     })
     .join(' ');
 }
+
+/** xl's own words for "wrong state": see tools/xl (find_domain) and libxl_create.c (name clash). */
+const XL_INVALID_STATE = [/is an invalid domain identifier/i, /already exists/i, /already running/i, /non-existent domain/i, /not running/i];
+
+/** Maps a failed power command to the error the portal shows: wrong state vs. a broken host. */
+export function powerFailure(action: PowerAction, domain: string, exit: number | null, stderr: string): HostError {
+  const first = firstLine(stderr);
+  const all = stderr.trim();
+  if (XL_INVALID_STATE.some((re) => re.test(all))) {
+    const why = action === 'start' ? 'is already running (or its name is taken)' : 'is not running';
+    return new HostError('InvalidState', `cannot ${action} ${domain}: it ${why} (xl: ${first})`);
+  }
+  const how = exit === null ? 'was killed' : exit === 127 ? 'exited 127 (xl not found on the PATH)' : `exited ${exit}`;
+  return new HostError('CommandFailed', `xl ${action === 'start' ? 'create' : action} ${domain} ${how}${first ? `: ${first}` : ''}`);
+}
+
+/** First non-empty stderr line, for errors that name what the tool said. */
+export function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+}

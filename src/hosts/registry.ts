@@ -35,8 +35,17 @@ export class HostNotFound extends Error {
   }
 }
 
+export class InvalidHostInput extends Error {
+  readonly code = 'InvalidInput';
+}
+
 export async function addHost(db: Db, input: AddHostInput): Promise<HostRecord> {
-  const h = AddHostInput.parse(input);
+  const parsed = AddHostInput.safeParse(input);
+  if (!parsed.success) {
+    const what = parsed.error.issues.map((i) => `${i.path.join('.') || 'host'}: ${i.message}`).join('; ');
+    throw new InvalidHostInput(`invalid host: ${what}`);
+  }
+  const h = parsed.data;
   const [row] = await db.insert(hosts).values(h).returning();
   return row;
 }

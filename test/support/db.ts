@@ -18,7 +18,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const { default: postgres } = await import('postgres');
   const admin = postgres(cfg.adminUrl, { max: 1, onnotice: () => {} });
-  const name = `kb_t_${randomBytes(6).toString('hex')}`;
+  // The template's name carries the run's pid; clones carry it too, so overlapping runs never drop each other's.
+  const runPid = /kb_template_(\d+)/.exec(cfg.template)?.[1] ?? '0';
+  const name = `kb_t_${runPid}_${randomBytes(6).toString('hex')}`;
   try {
     await admin.unsafe(`create database "${name}" template "${cfg.template}"`);
   } finally {

@@ -17,15 +17,19 @@ export default async function setup(project: TestProject) {
     const { default: postgres } = await import('postgres');
     const admin = postgres(url, { max: 1, onnotice: () => {} });
     const template = `kb_template_${process.pid}`;
-    // Leftovers of crashed runs go first (only our own prefix).
-    const old = await admin<{ datname: string }[]>`select datname from pg_database where datname like 'kb\\_%'`;
-    for (const { datname } of old) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+    // Leftovers of crashed runs go first: only databases of runs whose process is gone (runs may overlap).
+    const old = await admin<{ datname: string }[]>`select datname from pg_database where datname ~ '^kb_(template|t)_[0-9]+'`;
+    for (const { datname } of old) {
+      const pid = Number(/^kb_(?:template|t)_(\d+)/.exec(datname)?.[1]);
+      if (!processAlive(pid)) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+    }
     await admin.unsafe(`create database "${template}"`);
     const templateUrl = withDatabase(url, template);
     await migrateDatabase({ url: templateUrl });
     project.provide('testDb', { kind: 'postgres', adminUrl: url, template });
     return async () => {
-      const left = await admin<{ datname: string }[]>`select datname from pg_database where datname like ${`kb\\_%`}`;
+      const mine = `^kb_(template_${process.pid}$|t_${process.pid}_)`;
+      const left = await admin<{ datname: string }[]>`select datname from pg_database where datname ~ ${mine}`;
       for (const { datname } of left) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
       await admin.end();
     };
@@ -41,6 +45,16 @@ export default async function setup(project: TestProject) {
   await database.close();
   project.provide('testDb', { kind: 'pglite', snapshot });
   return () => rmSync(snapshot, { force: true });
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function withDatabase(url: string, name: string): string {

@@ -24,7 +24,7 @@ export const hosts = pgTable('hosts', {
   lastError: text('last_error'),
   lastErrorAt: tstz('last_error_at'),
   consecutiveFailures: integer('consecutive_failures').notNull().default(0),
-});
+}, (t) => [index('hosts_due').on(t.nextPollAt)]);
 
 /** Every failed poll, so gaps in usage are explained (and drawn on charts). */
 export const hostPollFailures = pgTable(
@@ -65,6 +65,8 @@ export const vmMeterState = pgTable('vm_meter_state', {
   hostId: uuid('host_id').notNull(),
   domid: integer('domid').notNull(),
   sampledAt: tstz('sampled_at').notNull(),
+  /** Normalised domain state at the sample (running/blocked/paused/…): gauges integrate only while up. */
+  state: text('state').notNull().default('running'),
   vcpus: integer('vcpus').notNull(),
   memoryKiB: decimal('memory_kib', 20, 0).notNull(),
   counters: jsonb('counters').$type<Record<string, string>>().notNull(),

@@ -1,0 +1,146 @@
+// Metering benchmarks: ingest into usage_minute vs raw COPY, a 1,000-host poll cycle, a 30-day rollup.
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { ManualClock } from '../src/clock.ts';
+import { loadConfig } from '../src/config.ts';
+import type { AppContext } from '../src/context.ts';
+import { inTransaction } from '../src/db/client.ts';
+import { runPollCycle } from '../src/collectors/poll.ts';
+import { rollup } from '../src/collectors/rollup.ts';
+import { MinuteAggregator, writeMinuteUsage } from '../src/collectors/usage-writer.ts';
+import { ZERO_USAGE } from '../src/collectors/deltas.ts';
+import { createAdapterProvider } from '../src/hosts/provider.ts';
+import { createLargeSimFleet } from '../src/hosts/sim/fleet.ts';
+import { silentLogger } from '../src/log.ts';
+import { createBenchDatabase, fmt, progress, report, timed } from './support.ts';
+
+const uuidOf = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+
+/** Deltas written through the collector's bulk upsert vs COPY of the same rows into a plain table. */
+export async function benchIngest(vms = 2_000, minutes = 100): Promise<void> {
+  const b = await createBenchDatabase('ingest');
+  try {
+    const total = vms * minutes;
+    const start = Date.UTC(2026, 0, 1);
+    progress(`ingest: ${fmt(total)} rows`);
+    const base = { ...ZERO_USAGE };
+    const batches: MinuteAggregator[] = [];
+    // One batch per minute of all VMs: the shape one poll cycle of a large fleet writes.
+    for (let m = 0; m < minutes; m++) {
+      const agg = new MinuteAggregator();
+      const t = new Date(start + m * 60_000);
+      for (let v = 0; v < vms; v++) {
+        agg.add(uuidOf(v), t, { ...base, cpuSeconds: 7n, vcpuMs: 20_000n, memMibMs: 40_960_000n, diskReadBytes: 4096n, diskWriteBytes: 8192n, netRxBytes: 1500n, netTxBytes: 900n, uptimeMs: 10_000n });
+      }
+      batches.push(agg);
+    }
+    const ingest = await timed(async () => {
+      for (const agg of batches) await inTransaction(b.database.db, (tx) => writeMinuteUsage(tx, agg));
+    });
+    await b.raw.unsafe(`create table copy_baseline (like usage_minute)`);
+    const copy = await timed(async () => {
+      const lines = function* () {
+        for (let m = 0; m < minutes; m++) {
+          const t = new Date(start + m * 60_000).toISOString();
+          let chunk = '';
+          for (let v = 0; v < vms; v++) chunk += `${uuidOf(v)}\t${t}\t7\t20.000\t40000.000\t4096\t8192\t1500\t900\t10.000\t1\n`;
+          yield chunk;
+        }
+      };
+      const sink = (await b.raw`copy copy_baseline (vm_uuid, bucket, cpu_seconds, vcpu_seconds, mem_mib_seconds, disk_read_bytes, disk_write_bytes, net_rx_bytes, net_tx_bytes, uptime_seconds, samples) from stdin`.writable()) as Writable;
+      await pipeline(Readable.from(lines()), sink);
+    });
+    const ingestRate = (total * 1000) / ingest.ms;
+    const copyRate = (total * 1000) / copy.ms;
+    report('ingest into usage_minute (PostgreSQL)', [
+      ['collector upsert (unnest, pre-aggregated)', `${fmt(ingestRate)} rows/s`],
+      ['baseline: raw COPY into a plain table', `${fmt(copyRate)} rows/s`],
+      ['ratio (goal ≥ 50%)', `${fmt((ingestRate / copyRate) * 100, 1)}%`],
+    ]);
+  } finally {
+    await b.drop();
+  }
+}
+
+/** One poll cycle of 1,000 simulated hosts × 20 VMs: parse + delta + write. */
+export async function benchPollCycle(intervalSeconds = 10): Promise<void> {
+  const b = await createBenchDatabase('poll');
+  try {
+    const start = new Date(Date.UTC(2026, 0, 1));
+    const clock = new ManualClock(start);
+    const fleet = createLargeSimFleet(7, start, { rebootsPerDay: 0.5, shutdownsPerDay: 0, migrationsPerDay: 0.1, hostOutagesPerDay: 0.1 });
+    const config = { ...loadConfig({}), pollIntervalSeconds: intervalSeconds, pollConcurrency: 64 };
+    const ctx: AppContext = {
+      db: b.database.db,
+      clock,
+      log: silentLogger,
+      config,
+      hosts: createAdapterProvider({ fleet, clock, config, log: silentLogger }),
+    };
+    await b.raw`insert into hosts (name, adapter) select unnest(${fleet.hostNames as string[]}::text[]), 'sim'`;
+    progress('poll: first cycle sets baselines');
+    await runPollCycle(ctx);
+    const cycles: Array<{ ms: number; cpuMs: number; hosts: number; vms: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      clock.advance(intervalSeconds * 1000);
+      const cpu0 = process.cpuUsage();
+      const r = await timed(() => runPollCycle(ctx));
+      const cpu = process.cpuUsage(cpu0);
+      cycles.push({ ms: r.ms, cpuMs: (cpu.user + cpu.system) / 1000, hosts: r.value.hosts.length, vms: r.value.hosts.reduce((s, h) => s + h.vms, 0) });
+    }
+    const best = cycles.reduce((a, c) => (c.ms < a.ms ? c : a));
+    const median = [...cycles].sort((a, c) => a.ms - c.ms)[1];
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    report(`poll cycle: ${best.hosts} sim hosts, ${best.vms} VMs (parse + delta + write)`, [
+      ['wall, median of 3 (goal < 2 s)', `${fmt(median.ms)} ms (best ${fmt(best.ms)} ms)`],
+      [`collector CPU per ${intervalSeconds} s interval (goal < 25%)`, `${fmt((median.cpuMs / (intervalSeconds * 1000)) * 100, 1)}% of one core`],
+      ['collector process RSS (goal < 200 MB)', `${fmt(rss)} MB`],
+    ]);
+    await ctx.hosts.closeAll();
+  } finally {
+    await b.drop();
+  }
+}
+
+/** Rollup of N days of minute buckets for V VMs vs a bare INSERT … SELECT … GROUP BY of the same data. */
+export async function benchRollup(vms = 1_000, days = 30): Promise<void> {
+  const b = await createBenchDatabase('rollup');
+  try {
+    const start = new Date(Date.UTC(2026, 0, 1));
+    const end = new Date(start.getTime() + days * 86_400_000);
+    progress(`rollup: generating ${fmt(vms * days * 1440)} minute buckets (${vms} VMs × ${days} days)`);
+    for (let d = 0; d < days; d++) {
+      const from = new Date(start.getTime() + d * 86_400_000).toISOString();
+      await b.raw.unsafe(
+        `insert into usage_minute (vm_uuid, bucket, cpu_seconds, vcpu_seconds, mem_mib_seconds, disk_read_bytes, disk_write_bytes, net_rx_bytes, net_tx_bytes, uptime_seconds, samples)
+         select ('00000000-0000-4000-8000-' || lpad(to_hex(v), 12, '0'))::uuid, m, 30, 120, 245760, 4096 * (v % 7), 8192, 1500 * (v % 13), 900, 60, 6
+         from generate_series(0, ${vms - 1}) v, generate_series($1::timestamptz, $1::timestamptz + interval '1 day' - interval '1 minute', interval '1 minute') m`,
+        [from],
+      );
+      if ((d + 1) % 10 === 0) progress(`rollup: ${d + 1}/${days} days generated`);
+    }
+    await b.raw`vacuum analyze usage_minute`;
+    const config = { ...loadConfig({}), minuteRetentionDays: days + 5 };
+    const ctx = { db: b.database.db, clock: new ManualClock(end.getTime() + 3_600_000), log: silentLogger, config };
+    const ours = await timed(async () => {
+      await rollup(ctx, 'hour', { from: start, to: end });
+      await rollup(ctx, 'day', { from: start, to: end });
+    });
+    await b.raw.unsafe(`create table baseline_hour (like usage_hour)`);
+    const bare = await timed(() =>
+      b.raw.unsafe(
+        `insert into baseline_hour select vm_uuid, date_trunc('hour', bucket, 'UTC'), sum(cpu_seconds), sum(vcpu_seconds), sum(mem_mib_seconds),
+           sum(disk_read_bytes), sum(disk_write_bytes), sum(net_rx_bytes), sum(net_tx_bytes), sum(uptime_seconds), sum(samples)
+         from usage_minute group by 1, 2`,
+      ),
+    );
+    report(`rollup: ${days} days of minute buckets for ${fmt(vms)} VMs (${fmt(vms * days * 1440)} rows)`, [
+      ['kamikazi rollup (minute → hour, hour → day)', `${fmt(ours.ms / 1000, 1)} s`],
+      ['baseline: bare INSERT … SELECT … GROUP BY (minute → hour)', `${fmt(bare.ms / 1000, 1)} s`],
+      ['ratio (ours / baseline)', `${fmt(ours.ms / bare.ms, 2)}×`],
+    ]);
+  } finally {
+    await b.drop();
+  }
+}

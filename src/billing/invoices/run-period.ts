@@ -1,0 +1,102 @@
+// runInvoicePeriod: rate every tenant (or one) for a period label in batches and write drafts (optionally
+// finalizing them). Re-running replaces drafts only; finalized invoices are never touched. dryRun writes nothing.
+import { asc, eq } from 'drizzle-orm';
+import { tenants } from '../../db/schema/billing.ts';
+import { plans } from '../../db/schema/billing.ts';
+import { inTransaction } from '../../db/client.ts';
+import type { BillingContext } from '../context.ts';
+import { parsePeriodLabel } from '../period.ts';
+import type { Plan } from '../catalogue/plans.ts';
+import { rateBatch } from '../rating/rate-batch.ts';
+import type { RatedInvoice, TenantForRating } from '../rating/types.ts';
+import { INVOICE_PREFIX } from './numbering.ts';
+import { writeRatedInvoices } from './write.ts';
+
+export interface RunInvoicePeriodInput {
+  /** 'YYYY-MM' */
+  period: string;
+  tenantId?: string;
+  dryRun?: boolean;
+  /** Finalize what was written in the same transaction (numbers assigned). Default false: drafts. */
+  finalize?: boolean;
+  /** Tenants per set-based batch (one transaction each). */
+  batchSize?: number;
+  /** How many earlier periods are checked for late usage. */
+  lateUsageLookback?: number;
+  numberPrefix?: string;
+  dueDays?: number;
+  /** Keep every RatedInvoice in the result (always on for dry runs). */
+  collect?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CurrencyTotals {
+  invoices: number;
+  subtotal: bigint;
+  tax: bigint;
+  total: bigint;
+}
+
+export interface RunResult {
+  period: string;
+  dryRun: boolean;
+  tenantsConsidered: number;
+  /** Tenants with something to bill. */
+  tenantsRated: number;
+  created: number;
+  replaced: number;
+  kept: number;
+  skipped: number;
+  removed: number;
+  numbers: string[];
+  /** Totals of what was rated (dry run) or written, per currency. */
+  totals: Record<string, CurrencyTotals>;
+  invoices: RatedInvoice[];
+}
+
+export async function runInvoicePeriod(ctx: BillingContext, input: RunInvoicePeriodInput): Promise<RunResult> {
+  parsePeriodLabel(input.period);
+  const dryRun = input.dryRun ?? false;
+  const batchSize = input.batchSize ?? 500;
+  const tq = ctx.db
+    .select({ id: tenants.id, company: tenants.company, currency: tenants.currency, taxRatePercent: tenants.taxRatePercent, pricesIncludeTax: tenants.pricesIncludeTax, billingDay: tenants.billingDay })
+    .from(tenants);
+  const list: TenantForRating[] = await (input.tenantId ? tq.where(eq(tenants.id, input.tenantId)) : tq).orderBy(asc(tenants.id));
+  const planRows: Plan[] = await ctx.db.select().from(plans);
+  const plansById = new Map(planRows.map((p) => [p.id, p]));
+  const res: RunResult = {
+    period: input.period, dryRun, tenantsConsidered: list.length, tenantsRated: 0, created: 0, replaced: 0, kept: 0, skipped: 0, removed: 0,
+    numbers: [], totals: {}, invoices: [],
+  };
+  const now = ctx.clock.now();
+  for (let i = 0; i < list.length; i += batchSize) {
+    const batch = list.slice(i, i + batchSize);
+    const rated = await rateBatch(ctx.db, batch, input.period, plansById, { lateUsageLookback: input.lateUsageLookback ?? 3 });
+    res.tenantsRated += rated.length;
+    let counted = rated;
+    if (!dryRun) {
+      const w = await inTransaction(ctx.db, (tx) =>
+        writeRatedInvoices(tx, batch.map((t) => t.id), input.period, rated, {
+          finalize: input.finalize ?? false, now, dueDays: input.dueDays ?? 14, prefix: input.numberPrefix ?? INVOICE_PREFIX,
+        }),
+      );
+      res.created += w.created;
+      res.replaced += w.replaced;
+      res.kept += w.kept;
+      res.skipped += w.skipped;
+      res.removed += w.removed;
+      res.numbers.push(...w.numbers);
+      counted = rated.filter((r) => w.written.has(r.tenantId));
+    }
+    for (const r of counted) {
+      const t = (res.totals[r.currency] ??= { invoices: 0, subtotal: 0n, tax: 0n, total: 0n });
+      t.invoices += 1;
+      t.subtotal += r.subtotal;
+      t.tax += r.tax;
+      t.total += r.total;
+    }
+    if (dryRun || input.collect) res.invoices.push(...rated);
+    input.onProgress?.(Math.min(i + batchSize, list.length), list.length);
+  }
+  return res;
+}

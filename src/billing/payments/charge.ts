@@ -1,0 +1,159 @@
+// Collecting an invoice: off-session autopay (chargeInvoice), hosted checkout (startCheckout) and capture
+// after buyer approval (capturePayment). The payment row and its idempotency key are committed BEFORE the
+// provider call, so a crash or a double click re-sends the same key and the provider charges once.
+import { and, desc, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { inTransaction } from '../../db/client.ts';
+import { paymentCustomers, payments } from '../../db/schema/payments.ts';
+import { splitTithe } from '../ledger/split.ts';
+import { PaymentError, type PaymentsDeps } from './deps.ts';
+import { assertPayable, loadInvoice, type PayableInvoice } from './invoice-link.ts';
+import type { ChargeResult, ProviderName } from './provider.ts';
+import { applyCapture, applyFailure, lockPayment, type Payment } from './record.ts';
+
+export interface ChargeOutcome {
+  payment: Payment;
+  outcome: 'captured' | 'already_paid' | 'failed' | 'pending';
+}
+
+function providerFor(d: PaymentsDeps, inv: PayableInvoice): ProviderName {
+  const name = inv.tenantProvider;
+  if (!d.providers.has(name)) throw new PaymentError('ProviderNotConfigured', `tenant of invoice ${inv.number ?? inv.id} pays by ${name}, which is not configured`);
+  return name;
+}
+
+/** Reuse the open attempt (same key → same charge) or open the next one; races resolve on the unique index. */
+async function openAttempt(d: PaymentsDeps, inv: PayableInvoice, provider: ProviderName, method: 'checkout' | 'off_session'): Promise<Payment> {
+  return inTransaction(d.db, async (tx) => {
+    const [last] = await tx
+      .select()
+      .from(payments)
+      .where(and(eq(payments.invoiceId, inv.id), eq(payments.method, method)))
+      .orderBy(desc(payments.attempt))
+      .limit(1);
+    if (last && last.status === 'pending') return last;
+    const attempt = (last?.attempt ?? 0) + 1;
+    const key = method === 'off_session' ? `inv_${inv.id}_attempt_${attempt}` : `inv_${inv.id}_checkout_${attempt}`;
+    const [row] = await tx
+      .insert(payments)
+      .values({ invoiceId: inv.id, tenantId: inv.tenantId, provider, method, attempt, amount: inv.total, currency: inv.currency, idempotencyKey: key, createdAt: d.clock.now() })
+      .onConflictDoNothing()
+      .returning();
+    if (row) return row;
+    const [other] = await tx.select().from(payments).where(eq(payments.idempotencyKey, key));
+    return other;
+  });
+}
+
+async function alreadyPaid(db: Db, invoiceId: string): Promise<Payment | undefined> {
+  const [p] = await db.select().from(payments).where(and(eq(payments.invoiceId, invoiceId), eq(payments.status, 'succeeded')));
+  return p;
+}
+
+/** Record what the provider answered, in one transaction, exactly as a webhook would. */
+export async function recordResult(d: PaymentsDeps, paymentId: string, r: ChargeResult): Promise<ChargeOutcome> {
+  return inTransaction(d.db, async (tx) => {
+    const p = await lockPayment(tx, eq(payments.id, paymentId));
+    if (!p) throw new PaymentError('NotFound', `payment ${paymentId} not found`);
+    if (r.providerPaymentId && !p.providerPaymentId) {
+      await tx.update(payments).set({ providerPaymentId: r.providerPaymentId }).where(eq(payments.id, p.id));
+      p.providerPaymentId = r.providerPaymentId;
+    }
+    if (r.status === 'succeeded' && r.providerChargeId) {
+      const res = await applyCapture(d, tx, p, { providerChargeId: r.providerChargeId, amount: r.amount, currency: r.currency, providerIntentId: r.providerPaymentId.startsWith('pi_') ? r.providerPaymentId : undefined, titheRouted: r.titheRouted });
+      const [fresh] = await tx.select().from(payments).where(eq(payments.id, p.id));
+      return { payment: fresh, outcome: res === 'captured' ? 'captured' : 'already_paid' };
+    }
+    if (r.status === 'failed') {
+      await applyFailure(d, tx, p, r.failureReason ?? 'declined');
+      const [fresh] = await tx.select().from(payments).where(eq(payments.id, p.id));
+      return { payment: fresh, outcome: fresh.status === 'succeeded' ? 'already_paid' : 'failed' };
+    }
+    return { payment: p, outcome: 'pending' };
+  });
+}
+
+/** Autopay: charge the tenant's saved method without them present. */
+export async function chargeInvoice(d: PaymentsDeps, input: { invoiceId: string }): Promise<ChargeOutcome> {
+  const inv = await loadInvoice(d.db, input.invoiceId);
+  const paid = await alreadyPaid(d.db, inv.id);
+  if (paid) return { payment: paid, outcome: 'already_paid' };
+  assertPayable(inv);
+  const provider = providerFor(d, inv);
+  const [cust] = await d.db
+    .select()
+    .from(paymentCustomers)
+    .where(and(eq(paymentCustomers.tenantId, inv.tenantId), eq(paymentCustomers.provider, provider)));
+  if (!cust?.defaultPaymentMethod) throw new PaymentError('NoPaymentMethod', `tenant ${inv.tenantId} has no saved ${provider} payment method for autopay`);
+  const p = await openAttempt(d, inv, provider, 'off_session');
+  const impl = d.providers.get(provider);
+  const result = await impl.chargeOffSession({
+    paymentId: p.id,
+    invoiceId: inv.id,
+    tenantId: inv.tenantId,
+    amount: p.amount,
+    currency: p.currency,
+    customerId: cust.customerId,
+    paymentMethodId: cust.defaultPaymentMethod,
+    idempotencyKey: p.idempotencyKey,
+    titheAtCapture: impl.tithesAtCapture ? splitTithe(p.amount, d.payments.titheBps).tithe : undefined,
+  });
+  return recordResult(d, p.id, result);
+}
+
+/** Hosted payment page: Stripe Checkout or PayPal approval. A second click returns the same page. */
+export async function startCheckout(d: PaymentsDeps, input: { invoiceId: string }): Promise<{ payment: Payment; redirectUrl: string }> {
+  const inv = await loadInvoice(d.db, input.invoiceId);
+  assertPayable(inv);
+  if (await alreadyPaid(d.db, inv.id)) throw new PaymentError('NotPayable', `invoice ${inv.number ?? inv.id} is already paid`);
+  const provider = providerFor(d, inv);
+  const p = await openAttempt(d, inv, provider, 'checkout');
+  if (p.redirectUrl) return { payment: p, redirectUrl: p.redirectUrl };
+  const impl = d.providers.get(provider);
+  const [cust] = await d.db.select().from(paymentCustomers).where(and(eq(paymentCustomers.tenantId, inv.tenantId), eq(paymentCustomers.provider, provider)));
+  const base = d.payments.publicUrl.replace(/\/$/, '');
+  const res = await impl.createCheckout({
+    paymentId: p.id,
+    invoiceId: inv.id,
+    invoiceNumber: inv.number,
+    tenantId: inv.tenantId,
+    amount: p.amount,
+    currency: p.currency,
+    description: `Invoice ${inv.number ?? inv.id}`,
+    customerId: cust?.customerId ?? null,
+    idempotencyKey: p.idempotencyKey,
+    successUrl: `${base}/pay/${provider}/return?payment=${p.id}`,
+    cancelUrl: `${base}/portal/invoices/${inv.id}`,
+    titheAtCapture: impl.tithesAtCapture ? splitTithe(p.amount, d.payments.titheBps).tithe : undefined,
+  });
+  const [row] = await d.db
+    .update(payments)
+    .set({ providerPaymentId: res.providerPaymentId, redirectUrl: res.redirectUrl, updatedAt: d.clock.now() })
+    .where(eq(payments.id, p.id))
+    .returning();
+  return { payment: row, redirectUrl: res.redirectUrl };
+}
+
+/** After the buyer approved (PayPal return URL or CHECKOUT.ORDER.APPROVED); Stripe: re-read the outcome. */
+export async function capturePayment(d: PaymentsDeps, input: { paymentId: string }): Promise<ChargeOutcome> {
+  const [p] = await d.db.select().from(payments).where(eq(payments.id, input.paymentId));
+  if (!p) throw new PaymentError('NotFound', `payment ${input.paymentId} not found`);
+  if (p.status === 'succeeded') return { payment: p, outcome: 'already_paid' };
+  if (!p.providerPaymentId) throw new PaymentError('NotPayable', `payment ${p.id} has no provider order yet`);
+  const result = await d.providers.get(p.provider as ProviderName).capture({ providerPaymentId: p.providerPaymentId, idempotencyKey: `cap_${p.id}` });
+  return recordResult(d, p.id, result);
+}
+
+/** Save the tenant's provider customer and (optionally) the method autopay charges. */
+export async function savePaymentMethod(
+  d: PaymentsDeps,
+  input: { tenantId: string; provider: ProviderName; customerId: string; paymentMethodId: string | null; autopay: boolean },
+): Promise<void> {
+  await d.db
+    .insert(paymentCustomers)
+    .values({ tenantId: input.tenantId, provider: input.provider, customerId: input.customerId, defaultPaymentMethod: input.paymentMethodId, autopay: input.autopay, createdAt: d.clock.now() })
+    .onConflictDoUpdate({
+      target: [paymentCustomers.tenantId, paymentCustomers.provider],
+      set: { customerId: input.customerId, defaultPaymentMethod: input.paymentMethodId, autopay: input.autopay },
+    });
+}

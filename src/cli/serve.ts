@@ -1,0 +1,53 @@
+// `kamikazi serve` (= npm start): migrate, seed a demo on an empty database, start the scheduler and the HTTP server.
+import { parseArgs } from 'node:util';
+import type { Command } from '../cli.ts';
+import { listHosts } from '../hosts/registry.ts';
+import { startScheduler } from '../jobs/scheduler.ts';
+import { createCliContext } from './context.ts';
+import { startHttpServer } from '../server.ts';
+
+export const command: Command = {
+  summary: 'run the service: collectors, scheduler, portal and API (npm start)',
+  async run(args) {
+    const { values } = parseArgs({ args, options: { port: { type: 'string' }, 'no-scheduler': { type: 'boolean' } } });
+    const cli = await createCliContext();
+    const { ctx, database } = cli;
+    const { config, log } = ctx;
+    const port = values.port === undefined ? config.port : Number(values.port);
+
+    const hosts = await listHosts(ctx.db);
+    if (hosts.length === 0 && config.demoSeed) {
+      const { seedDemo } = await import('../demo/seed.ts');
+      const demo = await seedDemo(ctx, cli.fleet);
+      log.info(demo, 'empty database: seeded a demo (simulated fleet, tenant, plans, users)');
+      process.stdout.write(`${demo.summary}\n`);
+    }
+
+    const scheduler = config.scheduler && !values['no-scheduler'] ? startScheduler(ctx) : null;
+    const server = await startHttpServer(ctx, { port, host: config.host });
+    const dbWhere = database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`;
+    process.stdout.write(
+      [
+        `kamikazi-billing is running`,
+        `  portal      ${server.url}/`,
+        `  health      ${server.url}/healthz`,
+        `  metrics     ${server.url}/metrics`,
+        `  database    ${dbWhere}`,
+        `  scheduler   ${scheduler ? `polling every ${config.pollIntervalSeconds}s, rollups, billing jobs` : 'off'}`,
+        `  hosts       ${(await listHosts(ctx.db)).map((h) => `${h.name} (${h.adapter})`).join(', ') || 'none (kamikazi hosts add …)'}`,
+        '',
+      ].join('\n'),
+    );
+
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    log.info('shutting down');
+    await scheduler?.stop();
+    await server.close();
+    await cli.close();
+    return 0;
+  },
+};

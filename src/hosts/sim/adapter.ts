@@ -1,0 +1,64 @@
+// HostAdapter for one host of a simulated fleet: the same raw text a real dom0 would return.
+import type { Clock } from '../../clock.ts';
+import { assertDomainRef, HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample } from '../types.ts';
+import { openSimConsole } from './console.ts';
+import type { SimFleet } from './fleet.ts';
+import { printOvsInterfaces, printVbdStats, printXentop, printXlListLong } from './print.ts';
+
+export class SimAdapter implements HostAdapter {
+  readonly kind = 'sim' as const;
+  private closed = false;
+
+  constructor(
+    private readonly fleet: SimFleet,
+    private readonly hostName: string,
+    private readonly clock: Clock,
+  ) {
+    if (!fleet.hasHost(hostName)) throw new HostError('InvalidDomain', `no sim host named ${hostName} (hosts: ${fleet.hostNames.slice(0, 5).join(', ')}…)`);
+  }
+
+  /** Advances the fleet to the clock and refuses while the host is (simulated) unreachable. */
+  private reach(): Date {
+    if (this.closed) throw new HostError('HostUnreachable', `sim adapter for ${this.hostName} is closed`);
+    const now = this.clock.now();
+    this.fleet.advanceTo(now);
+    if (this.fleet.isHostDown(this.hostName)) throw new HostError('HostUnreachable', `${this.hostName}: no route to host (simulated outage)`);
+    return now;
+  }
+
+  async sample(): Promise<RawSample> {
+    const takenAt = this.reach();
+    const v = this.fleet.hostView(this.hostName);
+    return { xlList: printXlListLong(v), xentop: printXentop(v, { full: true }), ovs: printOvsInterfaces(v), vbd: printVbdStats(v), takenAt };
+  }
+
+  async listDomains(): Promise<string> {
+    this.reach();
+    return printXlListLong(this.fleet.hostView(this.hostName));
+  }
+
+  async interfaceStats(): Promise<string> {
+    this.reach();
+    return printOvsInterfaces(this.fleet.hostView(this.hostName));
+  }
+
+  async power(domain: string, action: PowerAction): Promise<void> {
+    assertDomainRef(domain);
+    const now = this.reach();
+    this.fleet.power(this.hostName, domain, action, now);
+  }
+
+  async openConsole(domain: string): Promise<ConsoleStream> {
+    assertDomainRef(domain);
+    this.reach();
+    return openSimConsole(this.fleet, this.hostName, domain, this.clock);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+export function createSimAdapter(fleet: SimFleet, hostName: string, clock: Clock): SimAdapter {
+  return new SimAdapter(fleet, hostName, clock);
+}

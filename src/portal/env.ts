@@ -1,0 +1,41 @@
+// Typed Hono variables shared by portal and API middleware and handlers.
+import type { Context } from 'hono';
+import type { Actor } from '../auth/actor.ts';
+import type { SessionRecord, UserRecord } from '../auth/sessions.ts';
+
+export interface SessionAuth {
+  user: UserRecord;
+  session: SessionRecord;
+  actor: Actor;
+}
+
+export interface PortalEnv {
+  Variables: {
+    /** null when no valid session cookie was presented. */
+    auth: SessionAuth | null;
+    /** A session that gave the password but still owes its TOTP code. */
+    pending: SessionAuth | null;
+    /** The CSRF token to embed in forms on this response (session-bound, or the pre-session cookie). */
+    csrf: string;
+  };
+}
+
+export type PortalContext = Context<PortalEnv>;
+
+/** The peer address as node-server reports it; tests pass `{ incoming: { socket: { remoteAddress } } }` as env. */
+export function clientIp(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+export function actorFromSession(user: UserRecord): Actor {
+  return {
+    userId: user.id,
+    role: user.role,
+    tenantId: user.tenantId,
+    label: user.email,
+    via: 'session',
+    readOnly: false,
+    vmUuid: null,
+  };
+}

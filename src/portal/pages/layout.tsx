@@ -1,0 +1,88 @@
+// The page frame: head with our own assets only, top navigation by role, optional notice.
+import type { Child, FC } from 'hono/jsx';
+import type { SessionAuth } from '../env.ts';
+
+export interface Notice {
+  kind: 'ok' | 'error' | 'info';
+  text: string;
+}
+
+export interface LayoutProps {
+  title: string;
+  auth: SessionAuth | null;
+  csrf: string;
+  notice?: Notice | null;
+  scripts?: string[];
+  styles?: string[];
+  children?: Child;
+}
+
+export const NoticeBox: FC<{ notice?: Notice | null }> = ({ notice }) =>
+  notice ? (
+    <div class={`notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'}>
+      {notice.text}
+    </div>
+  ) : null;
+
+export const CsrfField: FC<{ csrf: string }> = ({ csrf }) => <input type="hidden" name="_csrf" value={csrf} />;
+
+export const Layout: FC<LayoutProps> = (p) => {
+  const op = p.auth?.actor.role === 'operator';
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="csrf-token" content={p.csrf} />
+        <title>{`${p.title} · kamikazi`}</title>
+        <link rel="stylesheet" href="/assets/app.css" />
+        {(p.styles ?? []).map((s) => (
+          <link rel="stylesheet" href={s} />
+        ))}
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/">
+            kamikazi
+          </a>
+          {p.auth ? (
+            <nav>
+              <a href="/">Dashboard</a>
+              <a href="/invoices">Invoices</a>
+              <a href="/audit">Audit log</a>
+              <a href="/account">Account</a>
+              {op ? (
+                <>
+                  <a href="/ops/hosts">Hosts</a>
+                  <a href="/ops/tenants">Tenants</a>
+                  <a href="/ops/vms">VM assignment</a>
+                  <a href="/ops/plans">Plans</a>
+                  <a href="/ops/invoice-runs">Invoice runs</a>
+                  <a href="/ops/tithe">Tithe</a>
+                </>
+              ) : null}
+              <a href="/api/reference">API</a>
+            </nav>
+          ) : (
+            <nav />
+          )}
+          {p.auth ? (
+            <form method="post" action="/logout" class="inline">
+              <CsrfField csrf={p.csrf} />
+              <span class="muted">{p.auth.user.email} </span>
+              <button type="submit">Sign out</button>
+            </form>
+          ) : null}
+        </header>
+        <main>
+          <NoticeBox notice={p.notice} />
+          {p.children}
+        </main>
+        <script src="/assets/confirm.js" defer></script>
+        {(p.scripts ?? []).map((s) => (
+          <script src={s} defer></script>
+        ))}
+      </body>
+    </html>
+  );
+};

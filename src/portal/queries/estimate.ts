@@ -1,0 +1,24 @@
+// This period's usage so far and the estimated charge for a tenant. The charge comes from the billing
+// rating dry-run when that verb is present; otherwise it is reported as unavailable (never guessed).
+import type { AppContext } from '../../context.ts';
+import type { Meter } from '../../db/schema/usage.ts';
+import { usageTotals } from '../../collectors/usage-series.ts';
+import { billingPeriod, periodLabelAt, type Period } from '../../billing/period.ts';
+import { getTenant } from '../../billing/catalogue/tenants.ts';
+import { estimateTenantCharge } from './estimate-charge.ts';
+
+export interface PeriodEstimate {
+  period: Period;
+  usage: Record<Meter, string>;
+  /** Formatted money, e.g. "12.34 EUR"; null when rating is not available. */
+  estimatedCharge: string | null;
+}
+
+export async function periodEstimate(ctx: AppContext, tenantId: string, vmUuids: string[]): Promise<PeriodEstimate> {
+  const tenant = await getTenant(ctx, tenantId);
+  const now = ctx.clock.now();
+  const period = billingPeriod(tenant.billingDay, periodLabelAt(tenant.billingDay, now));
+  const usage = await usageTotals(ctx.db, vmUuids, period.start, now < period.end ? now : period.end);
+  const estimatedCharge = await estimateTenantCharge(ctx, tenantId, period.label);
+  return { period, usage, estimatedCharge };
+}

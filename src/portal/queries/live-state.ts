@@ -1,0 +1,44 @@
+// Live VM state straight from the hosts (`xl list -l`, one call per host, bounded wait), so the portal
+// shows a power action's effect at once instead of after the next poll. Falls back to the polled state.
+import type { AppContext } from '../../context.ts';
+import { listHosts } from '../../hosts/registry.ts';
+import { parseXlListLong } from '../../hosts/parsers/index.ts';
+import type { VmView } from './vms.ts';
+
+export interface LiveState {
+  /** 'running' when the domain is listed on its host, 'stopped' when the host answered without it. */
+  state: string;
+  /** False when the host did not answer in time: `state` is the last polled one. */
+  live: boolean;
+}
+
+const LIVE_TIMEOUT_MS = 1500;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), ms);
+    p.then((v) => (clearTimeout(t), resolve(v)), (e: unknown) => (clearTimeout(t), reject(e)));
+  });
+}
+
+export async function liveStates(ctx: AppContext, vms: VmView[]): Promise<Map<string, LiveState>> {
+  const out = new Map<string, LiveState>();
+  const hostIds = new Set(vms.map((v) => v.hostId).filter((h): h is string => !!h));
+  const hosts = hostIds.size ? (await listHosts(ctx.db)).filter((h) => hostIds.has(h.id)) : [];
+  const running = new Map<string, Set<string> | null>();
+  await Promise.all(
+    hosts.map(async (h) => {
+      try {
+        const text = await withTimeout(ctx.hosts.adapterFor(h).listDomains(), LIVE_TIMEOUT_MS);
+        running.set(h.id, new Set(parseXlListLong(text).map((d) => d.uuid ?? '').filter(Boolean)));
+      } catch {
+        running.set(h.id, null);
+      }
+    }),
+  );
+  for (const v of vms) {
+    const set = v.hostId ? running.get(v.hostId) : undefined;
+    out.set(v.uuid, set ? { state: set.has(v.uuid) ? 'running' : 'stopped', live: true } : { state: v.state, live: false });
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+// Console: the xterm.js page, the ticket endpoint, and the WebSocket that bridges to the VM's console.
+import { Hono } from 'hono';
+import { upgradeWebSocket } from '@hono/node-server';
+import type { AppContext } from '../../context.ts';
+import { issueConsoleTicket } from '../../auth/console-tickets.ts';
+import { clientIp, type PortalEnv, type SessionAuth } from '../env.ts';
+import type { PortalOptions } from '../options.ts';
+import { getVmForActor } from '../queries/vms.ts';
+import { authorizeConsole, ConsoleSession, type ConsoleGrant } from '../console-bridge.ts';
+import { Layout } from '../pages/layout.tsx';
+import { page } from '../render.ts';
+
+type ConsoleEnv = PortalEnv & { Variables: { grant: ConsoleGrant } };
+
+export function consolePages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv> {
+  const app = new Hono<ConsoleEnv>();
+
+  app.post('/vms/:id/console-ticket', async (c) => {
+    const auth = c.get('auth') as SessionAuth;
+    const vm = await getVmForActor(ctx, auth.actor, c.req.param('id'));
+    const { ticket, expiresAt } = await issueConsoleTicket(ctx, { userId: auth.user.id, sessionId: auth.session.id, vmUuid: vm.uuid });
+    return c.json({ ticket, expiresAt: expiresAt.toISOString(), url: `/vms/${vm.uuid}/console?ticket=${ticket}` }, 200, { 'cache-control': 'no-store' });
+  });
+
+  app.get(
+    '/vms/:id/console',
+    async (c, next) => {
+      if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+        const auth = c.get('auth') as SessionAuth;
+        const vm = await getVmForActor(ctx, auth.actor, c.req.param('id'));
+        return page(
+          c,
+          <Layout title={`Console · ${vm.name}`} auth={auth} csrf={c.get('csrf')} scripts={['/assets/xterm.js', '/assets/addon-fit.js', '/assets/console.js']} styles={['/assets/xterm.css']}>
+            <h1>
+              Console · <a href={`/vms/${vm.uuid}`}>{vm.name}</a>
+            </h1>
+            <div id="console-status" class="notice info" role="status" aria-live="polite">
+              Connecting…
+            </div>
+            <div id="terminal" data-vm={vm.uuid}></div>
+          </Layout>,
+        );
+      }
+      const grant = await authorizeConsole(ctx, opts, {
+        vmId: c.req.param('id'),
+        ticket: c.req.query('ticket'),
+        headers: c.req.raw.headers,
+        url: c.req.url,
+        auth: c.get('auth'),
+        ip: clientIp(c),
+      });
+      c.set('grant', grant);
+      await next();
+    },
+    upgradeWebSocket((c) => {
+      const session = new ConsoleSession(ctx, c.get('grant'));
+      return {
+        onOpen: (_e, ws) => {
+          session.open(ws).catch((err: unknown) => ctx.log.error({ err }, 'console: open crashed'));
+        },
+        onMessage: (e) => session.message(e.data as string | ArrayBuffer),
+        onClose: () => {
+          void session.close();
+        },
+        onError: () => {
+          void session.close();
+        },
+      };
+    }),
+  );
+
+  return app as unknown as Hono<PortalEnv>;
+}

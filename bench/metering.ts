@@ -78,7 +78,8 @@ export async function benchPollCycle(intervalSeconds = 10): Promise<void> {
       config,
       hosts: createAdapterProvider({ fleet, clock, config, log: silentLogger }),
     };
-    await b.raw`insert into hosts (name, adapter) select unnest(${fleet.hostNames as string[]}::text[]), 'sim'`;
+    // Due at the manual clock's start (the column's default is the database's real now()).
+    await b.raw`insert into hosts (name, adapter, next_poll_at) select unnest(${fleet.hostNames as string[]}::text[]), 'sim', ${start.toISOString()}::timestamptz`;
     progress('poll: first cycle sets baselines');
     await runPollCycle(ctx);
     const cycles: Array<{ ms: number; cpuMs: number; hosts: number; vms: number }> = [];

@@ -25,7 +25,11 @@ DECLARE
   bad record;
   n int;
 BEGIN
-  entry := CASE WHEN TG_TABLE_NAME = 'journal_entries' THEN NEW.id ELSE NEW.entry_id END;
+  IF TG_TABLE_NAME = 'journal_entries' THEN
+    entry := NEW.id;
+  ELSE
+    entry := NEW.entry_id;
+  END IF;
   SELECT count(*) INTO n FROM journal_lines WHERE entry_id = entry;
   IF n < 2 THEN
     RAISE EXCEPTION 'journal entry % has % line(s): an entry needs at least two', entry, n

@@ -6,6 +6,7 @@ import { securityHeaders } from './portal/middleware/security-headers.ts';
 import { createPortal } from './portal/portal.tsx';
 import { logMailer } from './auth/mailer.ts';
 import { renderMetrics } from './collectors/metrics.ts';
+import { createApi } from './api/api.ts';
 
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
@@ -23,6 +24,9 @@ export function createApp(ctx: AppContext): Hono {
 
   // Prometheus text format; scrape from inside the operator's network (no tenant data in it).
   app.get('/metrics', (c) => c.body(renderMetrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+
+  // The JSON API (bearer tokens, problem+json errors) before the portal, which owns '/'.
+  app.route('/api', createApi(ctx, { publicUrl: ctx.config.payments.publicUrl }));
 
   app.route('/', createPortal(ctx, { mailer: ctx.mailer ?? logMailer(ctx.log), publicUrl: ctx.config.payments.publicUrl }));
 

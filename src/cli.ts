@@ -8,6 +8,9 @@ export interface Command {
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./cli/serve.ts'),
   migrate: () => import('./cli/migrate.ts'),
+  collect: () => import('./cli/collect.ts'),
+  rollup: () => import('./cli/rollup.ts'),
+  demo: () => import('./cli/demo.ts'),
   hosts: () => import('./cli/hosts.ts'),
   parse: () => import('./cli/parse.ts'),
   tenants: () => import('./cli/tenants.ts'),

@@ -4,7 +4,7 @@ import type { Command } from '../cli.ts';
 import { listHosts } from '../hosts/registry.ts';
 import { startScheduler } from '../jobs/scheduler.ts';
 import { createCliContext } from './context.ts';
-import { startHttpServer } from '../server.ts';
+import { startServer } from '../portal/server.ts';
 
 export const command: Command = {
   summary: 'run the service: collectors, scheduler, portal and API (npm start)',
@@ -19,12 +19,13 @@ export const command: Command = {
     if (hosts.length === 0 && config.demoSeed) {
       const { seedDemo } = await import('../demo/seed.ts');
       const demo = await seedDemo(ctx, cli.fleet);
-      log.info(demo, 'empty database: seeded a demo (simulated fleet, tenant, plans, users)');
+      // The summary carries the one-time demo passwords: stdout only, never the log.
+      log.info({ hosts: demo.hosts, vms: demo.vms, tenants: demo.tenants }, 'empty database: seeded a demo');
       process.stdout.write(`${demo.summary}\n`);
     }
 
     const scheduler = config.scheduler && !values['no-scheduler'] ? startScheduler(ctx) : null;
-    const server = await startHttpServer(ctx, { port, host: config.host });
+    const server = await startServer(ctx, port, config.host);
     const dbWhere = database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`;
     process.stdout.write(
       [

@@ -1,5 +1,6 @@
 // One host's raw sample → parsed tool outputs → joined per-VM samples. Malformed output throws ParseError.
 import { parseOvsInterfacesOrAbsent } from '../hosts/parsers/ovs.ts';
+import type { XlDomain } from '../hosts/parsers/types.ts';
 import { parseVbdStats } from '../hosts/parsers/vbd.ts';
 import { parseXentop } from '../hosts/parsers/xentop.ts';
 import { parseXlList } from '../hosts/parsers/xl.ts';
@@ -7,9 +8,20 @@ import type { HostAdapter, RawSample } from '../hosts/types.ts';
 import { joinPoll } from './join.ts';
 import type { HostSample } from './sample.ts';
 
-export function parseRawSample(raw: RawSample): HostSample {
+/**
+ * `xl list -l` is domain configuration, not counters: between polls it is usually byte-identical, and its
+ * JSON is the largest section to parse. The last parse is reused per adapter while the text is unchanged.
+ */
+const xlCache = new WeakMap<object, { text: string; parsed: XlDomain[] }>();
+
+export function parseRawSample(raw: RawSample, cacheKey?: object): HostSample {
+  let xl = cacheKey ? xlCache.get(cacheKey) : undefined;
+  if (!xl || xl.text !== raw.xlList) {
+    xl = { text: raw.xlList, parsed: parseXlList(raw.xlList) };
+    if (cacheKey) xlCache.set(cacheKey, xl);
+  }
   return joinPoll({
-    xl: parseXlList(raw.xlList),
+    xl: xl.parsed,
     xentop: parseXentop(raw.xentop),
     ovs: parseOvsInterfacesOrAbsent(raw.ovs),
     vbd: parseVbdStats(raw.vbd),
@@ -18,5 +30,5 @@ export function parseRawSample(raw: RawSample): HostSample {
 }
 
 export async function sampleHost(adapter: HostAdapter): Promise<HostSample> {
-  return parseRawSample(await adapter.sample());
+  return parseRawSample(await adapter.sample(), adapter);
 }

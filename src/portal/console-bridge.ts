@@ -60,6 +60,7 @@ export class ConsoleSession {
   private stream: ConsoleStream | null = null;
   private readonly token = Symbol('console');
   private closed = false;
+  private onEnded: (() => void) | null = null;
 
   constructor(
     private readonly ctx: AppContext,
@@ -115,6 +116,7 @@ export class ConsoleSession {
       this.status(ws, 'ended', `The console of ${vm.name} ended (the VM stopped or is rebooting); reconnecting…`);
       ws.close(CLOSE.ended, 'console ended');
     };
+    this.onEnded = ended;
     stream.once('end', ended);
     stream.once('close', ended);
     stream.on('error', (err: Error) => {
@@ -149,8 +151,11 @@ export class ConsoleSession {
   }
 
   private shutdown() {
-    this.stream?.removeAllListeners('end');
-    this.stream?.removeAllListeners('close');
+    // Only our own listeners go: the adapter may listen for close to release the domain's console.
+    if (this.onEnded) {
+      this.stream?.off('end', this.onEnded);
+      this.stream?.off('close', this.onEnded);
+    }
     this.stream?.destroy();
     this.stream = null;
     this.release();

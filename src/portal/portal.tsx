@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
 import { AuthError } from '../auth/errors.ts';
 import { HostError } from '../hosts/types.ts';
-import { BillingError } from '../billing/errors.ts';
+import { BillingError } from '../billing/index.ts';
 import type { PortalEnv } from './env.ts';
 import type { PortalOptions } from './options.ts';
 import { sessionMiddleware } from './middleware/session.ts';
@@ -14,6 +14,7 @@ import { authPages } from './routes/auth-pages.tsx';
 import { vmPages } from './routes/vms.tsx';
 import { accountPages } from './routes/account.tsx';
 import { consolePages } from './routes/console.tsx';
+import { opsPages } from './routes/ops.tsx';
 import { errorPage } from './pages/error.tsx';
 
 const PUBLIC = [/^\/login(\/totp)?$/, /^\/logout$/, /^\/forgot$/, /^\/reset\/[^/]+$/, /^\/invite\/[^/]+$/];
@@ -28,7 +29,7 @@ export function portalErrorHandler(ctx: AppContext) {
     if (err instanceof AuthError || err instanceof BillingError) {
       if (code === 'NotFound') return errorPage(c, 404, 'Not found', 'There is nothing here, or it is not yours to see.');
       if (code === 'Forbidden') return errorPage(c, 403, 'Not allowed', err.message);
-      if (code === 'Validation' || code === 'InvalidInput') return errorPage(c, 400, 'Please check the form', err.message);
+      if (code === 'Validation' || code === 'InvalidInput' || code === 'CurrencyMismatch') return errorPage(c, 400, 'Please check the form', err.message);
       if (code === 'Conflict' || code === 'InvoiceNotDraft' || code === 'InvalidTransition') return errorPage(c, 409, 'Cannot do that now', err.message);
       if (code === 'InvalidToken') return errorPage(c, 400, 'Link not valid', err.message);
     }
@@ -55,7 +56,7 @@ export function createPortal(ctx: AppContext, opts: PortalOptions): Hono<PortalE
     return session(c, async () => {
       await csrf(c, async () => {
         if (isPrivatePath(path) && !c.get('auth')) {
-          if (c.req.method === 'GET') {
+          if (c.req.method === 'GET' && c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
             c.res = c.redirect(c.get('pending') ? '/login/totp' : '/login', 302);
             return;
           }
@@ -69,6 +70,7 @@ export function createPortal(ctx: AppContext, opts: PortalOptions): Hono<PortalE
   app.route('/', vmPages(ctx));
   app.route('/', accountPages(ctx));
   app.route('/', consolePages(ctx, opts));
+  app.route('/', opsPages(ctx, opts));
   app.onError(portalErrorHandler(ctx));
   return app;
 }

@@ -48,3 +48,14 @@ export async function plan(ctx: BillingContext, over: Partial<NewPlan> = {}) {
 
 export const MARCH = { from: '2026-03-01T00:00:00Z', to: '2026-04-01T00:00:00Z' };
 export const GIB = 1n << 30n;
+
+/** Drizzle wraps driver errors ("Failed query: …"); the database's own message is in `cause`. */
+export async function dbError(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as Error & { cause?: { message?: string } };
+    return `${e.message}\n${e.cause?.message ?? ''}`;
+  }
+  throw new Error('expected the database to refuse the statement, but it succeeded');
+}

@@ -29,8 +29,11 @@ export class PayPalFake {
   readonly captures = new Map<string, Obj>();
   readonly payouts = new Map<string, Obj>();
   sink: WebhookSink | undefined;
+  /** Deliver each event to the sink as it happens (false: only queue it in `events`). */
+  autoDeliver = true;
   private readonly tokens = new Set<string>();
   private readonly idem = new Map<string, FakeResponse>();
+  private readonly inflight = new Set<string>();
   private readonly transmissions = new Map<string, { sig: string; event: unknown }>();
   private readonly signingKey = randomUUID();
   private server!: Server;
@@ -71,8 +74,16 @@ export class PayPalFake {
         rec.replayed = true;
         return prior;
       }
-      const res = await this.route(method, path, body);
-      if (res.status < 500) this.idem.set(`${path} ${rid}`, res);
+      if (this.inflight.has(`${path} ${rid}`)) return issue(409, 'RESOURCE_CONFLICT', 'fake: a request with this PayPal-Request-Id is in progress');
+      this.inflight.add(`${path} ${rid}`);
+      let res: FakeResponse;
+      try {
+        res = await this.route(method, path, body);
+      } finally {
+        this.inflight.delete(`${path} ${rid}`);
+      }
+      // Only completed requests are remembered: a refused capture (not approved yet) may be retried with the same id.
+      if (res.status < 300) this.idem.set(`${path} ${rid}`, res);
       return res;
     }
     return this.route(method, path, body);
@@ -249,7 +260,7 @@ export class PayPalFake {
   async emit(type: string, resourceType: string, resource: Obj): Promise<Obj> {
     const ev = { id: fakeId('WH-').toUpperCase(), event_version: '1.0', create_time: this.o.now().toISOString(), resource_type: resourceType, event_type: type, summary: type, resource: structuredClone(resource) };
     this.events.push(ev);
-    if (this.sink) await this.deliver(ev);
+    if (this.sink && this.autoDeliver) await this.deliver(ev);
     return ev;
   }
 

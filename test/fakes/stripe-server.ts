@@ -28,9 +28,12 @@ export class StripeFake {
   readonly charges = new Map<string, Obj>();
   readonly refunds = new Map<string, Obj>();
   readonly transfers = new Map<string, Obj>();
-  /** Where events go as they happen; unset = only queued in `events`. */
+  /** Where events go. */
   sink: WebhookSink | undefined;
+  /** Deliver each event to the sink as it happens (false: only queue it in `events`). */
+  autoDeliver = true;
   private readonly idem = new Map<string, { fingerprint: string; response: FakeResponse }>();
+  private readonly inflight = new Set<string>();
   private server!: Server;
   url!: URL;
 
@@ -73,7 +76,15 @@ export class StripeFake {
         rec.replayed = true;
         return { ...prior.response, headers: { ...(prior.response.headers ?? {}), 'idempotent-replayed': 'true' } };
       }
-      const response = await this.route(method, path, body);
+      // Stripe answers 409 while a request with the same key is still being processed (the SDK retries).
+      if (this.inflight.has(key)) return err(409, 'idempotency_error', 'There is currently another in-progress request using this Idempotent Key. Please try again later.');
+      this.inflight.add(key);
+      let response: FakeResponse;
+      try {
+        response = await this.route(method, path, body);
+      } finally {
+        this.inflight.delete(key);
+      }
       // Stripe stores the result of a request that got to its servers, errors included (not 5xx).
       if (response.status < 500) this.idem.set(key, { fingerprint, response });
       return response;
@@ -270,7 +281,7 @@ export class StripeFake {
   async emit(type: string, object: Obj): Promise<Obj> {
     const ev = { id: fakeId('evt_'), object: 'event', api_version: '2026-10-28.endive', created: this.o.now(), type, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, data: { object: structuredClone(object) } };
     this.events.push(ev);
-    if (this.sink) await this.deliver(ev);
+    if (this.sink && this.autoDeliver) await this.deliver(ev);
     return ev;
   }
 

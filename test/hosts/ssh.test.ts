@@ -91,7 +91,7 @@ describe('SshAdapter against a real sshd and the sim executables', () => {
     expect(expected.length).toBeGreaterThan(0);
     const key = (x: { domid: number; dev: number }) => `${x.domid}-${x.dev}`;
     expect([...vbd].sort((a, b) => key(a).localeCompare(key(b)))).toEqual([...expected].sort((a, b) => key(a).localeCompare(key(b))));
-  });
+  }, 90_000);
 
   it('shuts a domain down and starts it again; wrong-state actions are InvalidState', async () => {
     const vm = view().domains[1]!;
@@ -108,7 +108,7 @@ describe('SshAdapter against a real sshd and the sim executables', () => {
     expect(back).toBeDefined();
     expect(back!.domid).not.toBe(vm.domid); // a new incarnation gets a new domid
     await expect(adapter.power(vm.name, 'start')).rejects.toMatchObject({ code: 'InvalidState', message: expect.stringContaining('already running') });
-  });
+  }, 90_000);
 
   it('reboots by UUID and destroys by name', async () => {
     const [a, , , d] = view().domains;
@@ -120,7 +120,7 @@ describe('SshAdapter against a real sshd and the sim executables', () => {
     expect(after.domains.find((x) => x.uuid === a!.uuid)!.domid).not.toBe(a!.domid);
     await adapter.power(d!.name, 'start');
     advance(1000);
-  });
+  }, 90_000);
 
   it('opens a console on a pty: login prompt, echo, answers, window size', async () => {
     const vm = view().domains[0]!;
@@ -128,17 +128,21 @@ describe('SshAdapter against a real sshd and the sim executables', () => {
     const screen = collect(con);
     await screen.waitFor(`${vm.name} login: `);
     con.write('root\r');
-    await screen.waitFor('root\r\nPassword: ');
+    await screen.waitFor('root\nPassword: ');
     con.write('secret\r');
     await screen.waitFor(`root@${vm.name}:~$ `);
     expect(screen.text()).not.toContain('secret'); // no echo at the password prompt
     con.write('stty size\r');
-    await screen.waitFor('stty size\r\n40 132\r\n');
+    await screen.waitFor('stty size\n40 132\n');
+    con.resize!(100, 50); // window change request → SIGWINCH on the host
+    await new Promise((r) => setTimeout(r, 300));
+    con.write('stty size\r');
+    await screen.waitFor('stty size\n50 100\n');
     con.write('hostname\r');
-    await screen.waitFor(`hostname\r\n${vm.name}\r\n`);
+    await screen.waitFor(`hostname\n${vm.name}\n`);
     con.write('\x1d'); // Ctrl-] detaches, as with the real xl console
     await screen.ended();
-  });
+  }, 90_000);
 
   it('reuses one TCP connection for many commands and shares a pending connect', async () => {
     const fresh = new SshAdapter(
@@ -157,7 +161,7 @@ describe('SshAdapter against a real sshd and the sim executables', () => {
     await fresh.listDomains(); // lazily reconnects after close
     expect(fresh.connection.connects).toBe(2);
     await fresh.close();
-  });
+  }, 90_000);
 
   it('rejects shell metacharacters in a domain ref before anything is sent', async () => {
     const sessions = sshd.log().match(/Starting session/g)?.length ?? 0;
@@ -165,25 +169,29 @@ describe('SshAdapter against a real sshd and the sim executables', () => {
     await expect(adapter.power('$(reboot)', 'start')).rejects.toMatchObject({ code: 'InvalidDomain' });
     await expect(adapter.openConsole('`id`')).rejects.toMatchObject({ code: 'InvalidDomain' });
     expect(sshd.log().match(/Starting session/g)?.length ?? 0).toBe(sessions);
-  });
+  }, 90_000);
 });
 
-/** Accumulates a console's output and waits for expected text (bounded). */
+/**
+ * Accumulates a console's output and waits for expected text (bounded). Line ends are compared as
+ * `\n`: a pty whose program leaves output post-processing on turns the guest's `\r\n` into `\r\r\n`.
+ */
 function collect(con: ConsoleStream) {
-  let buf = '';
+  let raw = '';
   let ended = false;
-  con.on('data', (b: Buffer) => (buf += b.toString('utf8')));
+  con.on('data', (b: Buffer) => (raw += b.toString('utf8')));
+  const text = () => raw.replace(/\r+\n/g, '\n');
   con.on('close', () => (ended = true));
   const until = async (cond: () => boolean, what: string) => {
     const deadline = Date.now() + 15_000;
     while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`console: waited 15 s for ${what}; screen so far: ${JSON.stringify(buf.slice(-300))}`);
+      if (Date.now() > deadline) throw new Error(`console: waited 15 s for ${what}; screen so far: ${JSON.stringify(raw.slice(-300))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
   return {
-    text: () => buf,
-    waitFor: (s: string) => until(() => buf.includes(s), JSON.stringify(s)),
+    text,
+    waitFor: (s: string) => until(() => text().includes(s), JSON.stringify(s)),
     ended: () => until(() => ended, 'the console to close'),
   };
 }

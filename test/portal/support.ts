@@ -25,8 +25,8 @@ export const PASSWORD = 'correct horse battery';
 /** A console that answers each line the way a serial login prompt would echo it. */
 export class FakeConsole extends Duplex implements ConsoleStream {
   resized: [number, number][] = [];
-  _read(): void {}
-  _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+  override _read(): void {}
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
     this.push(Buffer.from(`echo:${chunk.toString()}`));
     cb();
   }
@@ -180,4 +180,13 @@ export function cookieFrom(res: Response, name: string): string | undefined {
   const all = res.headers.getSetCookie();
   const line = all.find((l) => l.startsWith(`${name}=`));
   return line?.split(';')[0];
+}
+
+/** New sessions for every fixture user (after a test moved the clock past their expiry). */
+export async function renewSessions(f: Fixture): Promise<void> {
+  for (const [k, u] of Object.entries(f.users) as [keyof Fixture['users'], UserRecord][]) {
+    const s = await createSession(f.ctx, u.id, { twoFactorVerified: true });
+    f.cookies[k] = `kb_session=${s.token}`;
+    f.csrf[k] = s.session.csrfToken;
+  }
 }

@@ -13,6 +13,7 @@ import { applyCapture, applyFailure, lockPayment, type Payment } from './record.
 
 export interface ChargeOutcome {
   payment: Payment;
+  /** captured: this attempt paid (recorded now or by an earlier webhook); already_paid: paid before we called. */
   outcome: 'captured' | 'already_paid' | 'failed' | 'pending';
 }
 
@@ -60,14 +61,15 @@ export async function recordResult(d: PaymentsDeps, paymentId: string, r: Charge
       p.providerPaymentId = r.providerPaymentId;
     }
     if (r.status === 'succeeded' && r.providerChargeId) {
-      const res = await applyCapture(d, tx, p, { providerChargeId: r.providerChargeId, amount: r.amount, currency: r.currency, providerIntentId: r.providerPaymentId.startsWith('pi_') ? r.providerPaymentId : undefined, titheRouted: r.titheRouted });
+      // Recorded here or already by the webhook that beat the API answer: either way this attempt paid.
+      await applyCapture(d, tx, p, { providerChargeId: r.providerChargeId, amount: r.amount, currency: r.currency, providerIntentId: r.providerPaymentId.startsWith('pi_') ? r.providerPaymentId : undefined, titheRouted: r.titheRouted });
       const [fresh] = await tx.select().from(payments).where(eq(payments.id, p.id));
-      return { payment: fresh, outcome: res === 'captured' ? 'captured' : 'already_paid' };
+      return { payment: fresh, outcome: 'captured' };
     }
     if (r.status === 'failed') {
       await applyFailure(d, tx, p, r.failureReason ?? 'declined');
       const [fresh] = await tx.select().from(payments).where(eq(payments.id, p.id));
-      return { payment: fresh, outcome: fresh.status === 'succeeded' ? 'already_paid' : 'failed' };
+      return { payment: fresh, outcome: fresh.status === 'succeeded' ? 'captured' : 'failed' };
     }
     return { payment: p, outcome: 'pending' };
   });

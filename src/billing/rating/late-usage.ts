@@ -60,7 +60,11 @@ export async function lateUsageAdjustments(
     return { tenantId, start: p.start, end: p.end };
   });
   const slices = await loadSlices(db, refs, plansById);
-  const now = await loadUsage(db, slices);
+  // Usage is keyed by assignment, and one assignment spans several past periods: load one period start at a time.
+  const nowByPeriod = new Map<number, UsageByAssignment>();
+  for (const ms of new Set(slices.map((s) => s.periodStart.getTime()))) {
+    nowByPeriod.set(ms, await loadUsage(db, slices.filter((s) => s.periodStart.getTime() === ms)));
+  }
   const groups = new Map<string, AssignmentSlice[]>();
   for (const s of slices) {
     const k = `${s.tenantId}|${s.periodStart.getTime()}`;
@@ -69,6 +73,7 @@ export async function lateUsageAdjustments(
   for (const [k, group] of groups) {
     const before = billed.get(k);
     if (!before) continue;
+    const now = nowByPeriod.get(group[0].periodStart.getTime())!;
     // What was billed, with anything never snapshotted taken as-is (nothing to adjust for it).
     const old: UsageByAssignment = new Map();
     let changed = false;

@@ -62,19 +62,22 @@ export function buildVmDefs(opts: SimFleetOptions, hosts: string[]): { defs: Sim
   return { defs, profiles, home };
 }
 
+/** Mean rates by role: [cpu share of vcpus, egress B/s, ingress B/s, read sectors/s, write sectors/s]. */
+const ROLE_RATES: Record<string, readonly number[]> = {
+  web: [0.15, 400_000, 60_000, 200, 100],
+  db: [0.35, 80_000, 120_000, 3000, 1500],
+  cache: [0.2, 300_000, 300_000, 20, 20],
+  mail: [0.05, 30_000, 40_000, 100, 200],
+  analytics: [0.6, 20_000, 500_000, 6000, 800],
+  build: [0.7, 10_000, 200_000, 1500, 3000],
+  vpn: [0.05, 150_000, 150_000, 5, 5],
+  'ci-runner': [0.4, 20_000, 300_000, 800, 2500],
+};
+
 function profileFor(role: string, vcpus: number, vifs: number, vbds: number, u: number): RateProfile {
   const cap = vcpus * 1000;
   const scale = 0.5 + u;
-  const base = {
-    web: [0.15, 400_000, 60_000, 200, 100],
-    db: [0.35, 80_000, 120_000, 3000, 1500],
-    cache: [0.2, 300_000, 300_000, 20, 20],
-    mail: [0.05, 30_000, 40_000, 100, 200],
-    analytics: [0.6, 20_000, 500_000, 6000, 800],
-    build: [0.7, 10_000, 200_000, 1500, 3000],
-    vpn: [0.05, 150_000, 150_000, 5, 5],
-    'ci-runner': [0.4, 20_000, 300_000, 800, 2500],
-  }[role] ?? [0.1, 10_000, 10_000, 10, 10];
+  const base = ROLE_RATES[role];
   return {
     cpuMsPerSec: cap * base[0] * scale,
     cpuCapMsPerSec: cap,

@@ -160,6 +160,13 @@ async function runConsole(stateFile: string, ref: string): Promise<number> {
     return 1;
   }
   writeFileSync(holder, String(process.pid));
+  // The pty's window size (set by the ssh client, changed on resize → SIGWINCH) is what the guest sees.
+  const out = process.stdout;
+  if (out.isTTY) {
+    const applySize = (): void => con.resize(out.columns, out.rows);
+    applySize();
+    out.on('resize', applySize);
+  }
   const stdin = process.stdin;
   if (stdin.isTTY) stdin.setRawMode(true);
   let domid = fleet.status(uuid).domid;
@@ -172,7 +179,7 @@ async function runConsole(stateFile: string, ref: string): Promise<number> {
         // already removed
       }
       if (stdin.isTTY) stdin.setRawMode(false);
-      stdin.pause();
+      stdin.destroy(); // pause() keeps a piped stdin open and the process alive
       resolveDone(code);
     };
     con.on('data', (b: Buffer) => process.stdout.write(b));

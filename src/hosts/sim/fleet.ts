@@ -18,10 +18,11 @@ export const SHUTDOWN_MS = 3000;
 const DOM0_MEM_MIB = 4096;
 const HOST_MEM_MIB = 262144;
 
-interface Port { ovsUuid: string; ofport: number; ifindex: number }
+/** An OVS port of one incarnation; its row uuid is derived on first print (building big fleets stays cheap). */
+interface Port { key: number; ofport: number; ifindex: number; uuid?: string }
 interface Inc { host: number; domid: number; start: number; end: number | null; base: Float64Array; offset: bigint; ports: Port[]; emu: Port[] }
 interface VmState { running: boolean; host: number; incs: Inc[]; pendingHalt: number | null; offCause: number }
-interface HostState { name: string; nextDomid: number; nextPort: number; running: Set<number>; explicitDown: boolean; outageUntil: number; dom0CpuMsPerSec: number; uplinkBps: number }
+interface HostState { name: string; hash: number; nextDomid: number; nextPort: number; running: Set<number>; explicitDown: boolean; outageUntil: number; dom0CpuMsPerSec: number; uplinkBps: number }
 type EvKind = 'reboot' | 'shutdown' | 'migrate' | 'outage' | 'halt' | 'autostart';
 interface Ev { at: number; kind: EvKind; id: number; token: number; seq: number; chain: number }
 
@@ -50,6 +51,7 @@ export class SimFleet {
   private readonly consoleHolders = new Map<string, symbol>();
   private readonly scratch = new Float64Array(NS);
   private readonly offsets: bigint[];
+  private readonly textCache = new Map<string, string>();
 
   constructor(options: SimFleetOptions) {
     this.options = options;
@@ -70,7 +72,7 @@ export class SimFleet {
       const hs = hashString(name);
       this.hostIndex.set(name, h);
       return {
-        name, nextDomid: 1 + (hash32(this.seed, hs, 20) % 20), nextPort: 2, running: new Set<number>(), explicitDown: false,
+        name, hash: hs, nextDomid: 1 + (hash32(this.seed, hs, 20) % 20), nextPort: 2, running: new Set<number>(), explicitDown: false,
         outageUntil: -Infinity, dom0CpuMsPerSec: 50 + (hash32(this.seed, hs, 21) % 250), uplinkBps: 1_000_000 + (hash32(this.seed, hs, 22) % 50_000_000),
       };
     });
@@ -180,7 +182,11 @@ export class SimFleet {
 
   private allocPort(h: HostState, vm: number, domid: number, at: number): Port {
     const ofport = h.nextPort++;
-    return { ovsUuid: uuidFrom(this.seed, hashString(h.name), ofport, domid, at % 1e9, vm), ofport, ifindex: 100 + ofport };
+    return { key: hash32(h.hash, ofport, domid, at, vm), ofport, ifindex: 100 + ofport };
+  }
+
+  private portUuid(p: Port): string {
+    return (p.uuid ??= uuidFrom(this.seed, p.key, 0x0f5));
   }
 
   private boot(vm: number, host: number, at: number): void {
@@ -368,6 +374,7 @@ export class SimFleet {
       uplink: { rxBytes: upBytes, txBytes: (upBytes * 3n) / 5n, rxPackets: upBytes / 900n, txPackets: upBytes / 1100n, ovsUuid: uuidFrom(this.seed, hs, 0xe7) },
       bridgeUuid: uuidFrom(this.seed, hs, 0xb0),
       vbdRsectGarbage: this.options.vbdRsectGarbage ?? false,
+      textCache: this.textCache,
     };
   }
 
@@ -392,12 +399,12 @@ export class SimFleet {
         const out = c[sVifOut(v.devid)] - b[sVifOut(v.devid)];
         const inn = c[sVifIn(v.devid)] - b[sVifIn(v.devid)];
         return {
-          devid: v.devid, mac: v.mac, ...inc.ports[i],
+          devid: v.devid, mac: v.mac, ovsUuid: this.portUuid(inc.ports[i]), ofport: inc.ports[i].ofport, ifindex: inc.ports[i].ifindex,
           guestTxBytes: w(out), guestTxPackets: w(Math.floor(out / d.pktSize)),
           guestRxBytes: w(inn), guestRxPackets: w(Math.floor(inn / d.pktSize)),
         };
       }),
-      emu: inc.emu.map((p, devid) => ({ devid, ...p, bytes: BigInt(342 + (hash32(this.seed, vm, inc.domid, devid) % 4000)) })),
+      emu: inc.emu.map((p, devid) => ({ devid, ovsUuid: this.portUuid(p), ofport: p.ofport, ifindex: p.ifindex, bytes: BigInt(342 + (hash32(this.seed, vm, inc.domid, devid) % 4000)) })),
       vbds: d.vbds.map((v, i) => {
         const rd = c[sVbdRd(i)] - b[sVbdRd(i)];
         const wr = c[sVbdWr(i)] - b[sVbdWr(i)];

@@ -102,27 +102,23 @@ export function printXlListPlain(v: SimHostView): string {
   return lines.join('\n') + '\n';
 }
 
-/** Static text per (host, domain incarnation) never changes, so it is rendered once (sampling is hot). */
-class TextCache {
-  private readonly m = new Map<string, string>();
-  get(key: string, make: () => string): string {
-    let s = this.m.get(key);
-    if (s === undefined) {
-      if (this.m.size > 200_000) this.m.clear();
-      s = make();
-      this.m.set(key, s);
-    }
-    return s;
+/** Static text per domain incarnation / OVS row never changes, so it is rendered once per fleet (sampling is hot). */
+function cached(v: SimHostView, key: string, make: () => string): string {
+  let s = v.textCache.get(key);
+  if (s === undefined) {
+    if (v.textCache.size > 200_000) v.textCache.clear();
+    s = make();
+    v.textCache.set(key, s);
   }
+  return s;
 }
-const xlCache = new TextCache();
 
 const indent = (json: string, by: string): string => json.split('\n').map((l) => by + l).join('\n');
 
 /** `xl list -l`: a JSON array of { domid, config: libxl_domain_config } pretty-printed by yajl (4 spaces). */
 export function printXlListLong(v: SimHostView): string {
   const vcpuList = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-  const dom0 = xlCache.get(`${v.name}/0/${v.dom0.vcpus}/${v.dom0.memKiB}`, () => indent(JSON.stringify(
+  const dom0 = cached(v, `xl/${v.name}/0`, () => indent(JSON.stringify(
     {
       domid: 0,
       config: {
@@ -131,7 +127,7 @@ export function printXlListLong(v: SimHostView): string {
       },
     }, null, 4), '    '));
   const parts = [dom0];
-  for (const d of v.domains) parts.push(xlCache.get(`${d.uuid}/${d.domid}`, () => indent(JSON.stringify({
+  for (const d of v.domains) parts.push(cached(v, `xl/${d.uuid}/${d.domid}`, () => indent(JSON.stringify({
       domid: d.domid,
       config: {
         c_info: { type: d.hvm ? 'hvm' : 'pv', name: d.name, uuid: d.uuid, run_hotplug_scripts: 'True' },
@@ -185,13 +181,9 @@ function statsMap(s: PortStats): string {
     `["tx_bytes",${s[2]}],["tx_dropped",0],["tx_errors",0],["tx_packets",${s[3]}]]]`;
 }
 
-const ovsRowCache = new Map<string, [string, string]>();
-
-/** A row's text around its statistics: everything but the counters is fixed for a port's life. */
-function staticParts(uuid: string, make: () => OvsStatic): [string, string] {
-  let p = ovsRowCache.get(uuid);
-  if (p === undefined) {
-    if (ovsRowCache.size > 200_000) ovsRowCache.clear();
+/** A row's text around its statistics (split at a NUL): everything but the counters is fixed for a port's life. */
+function staticParts(v: SimHostView, uuid: string, make: () => OvsStatic): [string, string] {
+  const s = cached(v, `ovs/${uuid}`, () => {
     const r = make();
     const head = [
       `["uuid",${js(r.uuid)}]`, js('up'), EMPTY_MAP, EMPTY_MAP, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET,
@@ -199,10 +191,10 @@ function staticParts(uuid: string, make: () => OvsStatic): [string, string] {
       r.linkSpeed === null ? EMPTY_SET : String(r.linkSpeed), js('up'), EMPTY_MAP, EMPTY_SET, js(r.macInUse), '1500', EMPTY_SET,
       js(r.name), String(r.ofport), EMPTY_SET, EMPTY_MAP, EMPTY_MAP,
     ];
-    p = [`[${head.join(',')},`, `,${map([['driver_name', r.driver]])},${js(r.type)}]`];
-    ovsRowCache.set(uuid, p);
-  }
-  return p;
+    return `[${head.join(',')},\u0000,${map([['driver_name', r.driver]])},${js(r.type)}]`;
+  });
+  const i = s.indexOf('\u0000');
+  return [s.slice(0, i), s.slice(i + 1)];
 }
 
 const HEADINGS_JSON = `"headings":[${HEADINGS.map(js).join(',')}]`;
@@ -215,7 +207,7 @@ export function printOvsInterfaces(v: SimHostView): string {
   const rows: { uuid: string; parts: [string, string]; stats: PortStats }[] = [];
   for (const d of v.domains) {
     for (const n of d.vifs) {
-      const parts = staticParts(n.ovsUuid, () => {
+      const parts = staticParts(v, n.ovsUuid, () => {
         const ext: [string, string][] = [];
         if (d.ovsUuidKey !== null) {
           ext.push(['attached-mac', n.mac]);
@@ -227,7 +219,7 @@ export function printOvsInterfaces(v: SimHostView): string {
       rows.push({ uuid: n.ovsUuid, parts, stats: [n.guestTxBytes, n.guestTxPackets, n.guestRxBytes, n.guestRxPackets] });
     }
     for (const e of d.emu) {
-      const parts = staticParts(e.ovsUuid, () => ({
+      const parts = staticParts(v, e.ovsUuid, () => ({
         uuid: e.ovsUuid, name: `vif${d.domid}.${e.devid}-emu`, ofport: e.ofport, ifindex: e.ifindex, macInUse: 'fe:ff:ff:ff:ff:ff', type: '', externalIds: [], driver: 'tun', duplex: 'full', linkSpeed: 10000000,
       }));
       rows.push({ uuid: e.ovsUuid, parts, stats: [e.bytes, e.bytes / 300n + 1n, e.bytes / 2n, e.bytes / 600n + 1n] });
@@ -236,12 +228,12 @@ export function printOvsInterfaces(v: SimHostView): string {
   const u = v.uplink;
   rows.push({
     uuid: u.ovsUuid,
-    parts: staticParts(u.ovsUuid, () => ({ uuid: u.ovsUuid, name: 'eth0', ofport: 1, ifindex: 2, macInUse: 'f8:0d:ac:1a:da:de', type: '', externalIds: [], driver: 'ixgbe', duplex: 'full', linkSpeed: 10000000000 })),
+    parts: staticParts(v, u.ovsUuid, () => ({ uuid: u.ovsUuid, name: 'eth0', ofport: 1, ifindex: 2, macInUse: 'f8:0d:ac:1a:da:de', type: '', externalIds: [], driver: 'ixgbe', duplex: 'full', linkSpeed: 10000000000 })),
     stats: [u.rxBytes, u.rxPackets, u.txBytes, u.txPackets],
   });
   rows.push({
     uuid: v.bridgeUuid,
-    parts: staticParts(v.bridgeUuid, () => ({ uuid: v.bridgeUuid, name: 'xenbr0', ofport: 65534, ifindex: 4, macInUse: 'f8:0d:ac:1a:da:de', type: 'internal', externalIds: [], driver: 'openvswitch', duplex: null, linkSpeed: null })),
+    parts: staticParts(v, v.bridgeUuid, () => ({ uuid: v.bridgeUuid, name: 'xenbr0', ofport: 65534, ifindex: 4, macInUse: 'f8:0d:ac:1a:da:de', type: 'internal', externalIds: [], driver: 'openvswitch', duplex: null, linkSpeed: null })),
     stats: null,
   });
   // OVSDB prints rows in hash order; sorting by row uuid gives an order just as arbitrary, but stable.

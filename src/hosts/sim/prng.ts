@@ -55,10 +55,11 @@ function hex8(n: number): string {
 
 /** A v4-shaped UUID (version nibble 4, variant 10xx) derived from hashed parts. */
 export function uuidFrom(...parts: number[]): string {
-  const a = hex8(hash32(...parts, 1));
-  const b = hex8(hash32(...parts, 2));
-  const c = hex8(hash32(...parts, 3));
-  const d = hex8(hash32(...parts, 4));
+  const base = hash32(...parts);
+  const a = hex8(hash32(base, 1));
+  const b = hex8(hash32(base, 2));
+  const c = hex8(hash32(base, 3));
+  const d = hex8(hash32(base, 4));
   const variant = ((parseInt(c[0], 16) & 0x3) | 0x8).toString(16);
   return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
 }

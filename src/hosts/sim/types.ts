@@ -109,6 +109,8 @@ export interface SimHostView {
   uplink: { rxBytes: bigint; txBytes: bigint; rxPackets: bigint; txPackets: bigint; ovsUuid: string };
   bridgeUuid: string;
   vbdRsectGarbage: boolean;
+  /** Per-fleet memo of rendered static text (printers fill it; keys are row/domain uuids). */
+  textCache: Map<string, string>;
 }
 
 /**

@@ -39,6 +39,11 @@ export class SshConnection {
     private readonly log: Logger,
   ) {}
 
+  /** True while a ready connection is held (false after an error or close until the next call). */
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
   /** The ready client, connecting (once, shared by concurrent callers) if needed. */
   get(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);

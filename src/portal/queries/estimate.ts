@@ -3,8 +3,7 @@
 import type { AppContext } from '../../context.ts';
 import type { Meter } from '../../db/schema/usage.ts';
 import { usageTotals } from '../../collectors/usage-series.ts';
-import { billingPeriod, periodLabelAt, type Period } from '../../billing/period.ts';
-import { getTenant } from '../../billing/catalogue/tenants.ts';
+import { billingPeriod, getTenant, periodLabelAt, type Period } from '../../billing/index.ts';
 import { estimateTenantCharge } from './estimate-charge.ts';
 
 export interface PeriodEstimate {

@@ -12,8 +12,7 @@ import { CsrfField, Layout, type Notice } from '../pages/layout.tsx';
 import { CHARTS, UsageChart } from '../pages/chart.tsx';
 import { StateBadge, fmtDate, fmtQuantity } from '../pages/vm-parts.tsx';
 import { page } from '../render.ts';
-import { billingPeriod, periodLabelAt } from '../../billing/period.ts';
-import { getTenant } from '../../billing/catalogue/tenants.ts';
+import { billingPeriod, getTenant, periodLabelAt } from '../../billing/index.ts';
 
 const CONFIRM_TEXT: Record<PowerAction, string> = {
   start: 'The VM boots from its configuration.',

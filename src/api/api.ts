@@ -1,0 +1,55 @@
+// createApi(ctx): the JSON API mounted at /api — /api/v1 routes (bearer tokens or the portal's session),
+// the OpenAPI document at /api/openapi.json and its reference page at /api/docs. Errors: problem+json only.
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppContext } from '../context.ts';
+import { AuthError } from '../auth/errors.ts';
+import { providerFromEnv, type ProviderDetails } from '../billing/render/provider.ts';
+import type { ApiEnv } from './env.ts';
+import { apiAuth } from './auth.ts';
+import { handleApiError, validationHook } from './errors.ts';
+import { buildOpenApiDocument, registerSecuritySchemes, type OpenApiDocument } from './openapi.ts';
+import { DOCS_CSS, renderDocsPage } from './docs-page.ts';
+import { vmRoutes } from './routes/vms.ts';
+import { invoiceRoutes } from './routes/invoices.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { operatorRoutes } from './routes/operator.ts';
+
+export interface ApiOptions {
+  /** The service's public URL (CSRF origin check for session callers). */
+  publicUrl?: string;
+  /** The invoicing party printed on PDFs; default: BILLING_PROVIDER_* from the environment. */
+  provider?: ProviderDetails;
+}
+
+export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<ApiEnv> {
+  const api = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  const provider = opts.provider ?? providerFromEnv(process.env);
+
+  api.use('*', async (c, next) => {
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    await next();
+    c.header('x-request-id', requestId);
+  });
+  api.use('/v1/*', apiAuth(ctx, { publicUrl: opts.publicUrl ?? ctx.config.payments.publicUrl }));
+
+  api.route('/v1', vmRoutes(ctx));
+  api.route('/v1', invoiceRoutes(ctx, provider));
+  api.route('/v1', tokenRoutes(ctx));
+  api.route('/v1', operatorRoutes(ctx));
+  registerSecuritySchemes(api);
+
+  let doc: OpenApiDocument | undefined;
+  let page: string | undefined;
+  const document = (): OpenApiDocument => (doc ??= buildOpenApiDocument(api));
+  api.get('/openapi.json', (c) => c.json(document(), 200, { 'cache-control': 'no-cache' }));
+  api.get('/docs', (c) => c.html((page ??= renderDocsPage(document(), '/api/docs.css'))));
+  api.get('/docs.css', (c) => c.body(DOCS_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600' }));
+
+  api.all('*', (c) => {
+    throw new AuthError('NotFound', `no API route ${c.req.method} ${c.req.path} (see /api/docs)`);
+  });
+  api.onError(handleApiError(ctx.log));
+  return api;
+}

@@ -1,0 +1,78 @@
+// Who is calling the API. A bearer API token (`Authorization: Bearer kb_…`) is the API's credential; the
+// portal's own session cookie is also accepted so the portal's JavaScript can call the API, but then every
+// state change must come from this site (Origin/Referer) and carry the session's CSRF token in X-CSRF-Token,
+// exactly as the portal's forms do. An Authorization header, once sent, is never silently replaced by the cookie.
+import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import type { AppContext } from '../context.ts';
+import { authenticateApiToken } from '../auth/api-tokens.ts';
+import { validateSessionToken } from '../auth/sessions.ts';
+import { safeEqual } from '../auth/tokens.ts';
+import { AuthError } from '../auth/errors.ts';
+import { assertOperator, type Actor } from '../auth/actor.ts';
+import { actorFromSession } from '../portal/env.ts';
+import { SESSION_COOKIE } from '../portal/middleware/session.ts';
+import { originAllowed } from '../portal/middleware/csrf.ts';
+import type { Mailer } from '../auth/mailer.ts';
+import type { ApiEnv } from './env.ts';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface ApiAuthOptions {
+  /** The service's public URL: an Origin equal to it passes the CSRF check (besides the request's own origin). */
+  publicUrl?: string;
+}
+
+export function apiAuth(ctx: Pick<AppContext, 'db' | 'clock'>, opts: ApiAuthOptions): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const authz = c.req.header('authorization');
+    if (authz !== undefined) {
+      const m = /^Bearer +(\S+) *$/i.exec(authz);
+      const actor = m ? await authenticateApiToken(ctx, m[1]) : null;
+      if (!actor) throw new AuthError('Unauthenticated', 'the bearer token is not valid: unknown, revoked, or its user is suspended');
+      c.set('actor', actor);
+      return next();
+    }
+    const cookie = getCookie(c, SESSION_COOKIE);
+    const valid = cookie ? await validateSessionToken(ctx, cookie) : null;
+    // A session still owing its TOTP code is not signed in.
+    if (!valid || !valid.session.twoFactorVerified) {
+      throw new AuthError('Unauthenticated', 'send Authorization: Bearer kb_… with an API token (create one in the portal under Account)');
+    }
+    if (!SAFE.has(c.req.method)) {
+      if (!originAllowed(c.req.raw.headers, c.req.url, { publicUrl: opts.publicUrl, mailer: NO_MAILER })) {
+        throw new AuthError('Forbidden', 'a session-authenticated state change must come from this site (Origin header)');
+      }
+      const sent = c.req.header('x-csrf-token');
+      if (!sent || !safeEqual(sent, valid.session.csrfToken)) {
+        throw new AuthError('Forbidden', "a session-authenticated state change needs the session's CSRF token in X-CSRF-Token");
+      }
+    }
+    c.set('actor', actorFromSession(valid.user));
+    return next();
+  };
+}
+
+// originAllowed takes the portal's whole options object but reads only publicUrl.
+const NO_MAILER: Mailer = { send: async () => {} };
+
+/** Token management is for people signed in to the portal: an API token can neither mint nor revoke tokens. */
+export function assertSessionCaller(actor: Actor): void {
+  if (actor.via !== 'session') throw new AuthError('Forbidden', 'API tokens cannot manage API tokens; sign in to the portal');
+}
+
+/** Tenant-wide resources (invoices, tokens, hosts, tenants) are out of reach of a token limited to one VM. */
+export function assertTenantWide(actor: Actor): void {
+  if (actor.vmUuid) throw new AuthError('Forbidden', 'this API token is limited to one VM');
+}
+
+/** A read-only token may not change anything. */
+export function assertWritable(actor: Actor): void {
+  if (actor.readOnly) throw new AuthError('Forbidden', 'this API token is read-only');
+}
+
+/** Operator routes: operators only, and not through a VM-limited token. */
+export function assertOperatorCaller(actor: Actor): void {
+  assertOperator(actor);
+  assertTenantWide(actor);
+}

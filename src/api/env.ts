@@ -1,0 +1,11 @@
+// Typed Hono variables of the JSON API: who is calling (set by the auth middleware) and the request id.
+import type { Actor } from '../auth/actor.ts';
+
+export interface ApiEnv {
+  Variables: {
+    /** Set by apiAuth on every /api/v1 route; absent only on the public document and docs routes. */
+    actor: Actor;
+    /** Echoed in x-request-id and in 500 problems, and logged with every error. */
+    requestId: string;
+  };
+}

@@ -1,0 +1,151 @@
+// runDunning: overdue invoices become past due, autopay is retried on a schedule (DUNNING_RETRY_DAYS after
+// the due date), VMs are shut down after DUNNING_SUSPEND_AFTER_DAYS (when configured and host adapters are
+// given) and started again once paid. Every step is written once to the tenant-visible dunning_events.
+import { and, eq, isNull, isNotNull, lte, sql } from 'drizzle-orm';
+import { rows } from '../../db/client.ts';
+import { hosts } from '../../db/schema/hosts.ts';
+import { invoices } from '../../db/schema/billing.ts';
+import { dunningEvents, dunningStates, paymentCustomers } from '../../db/schema/payments.ts';
+import { chargeInvoice } from '../payments/charge.ts';
+import type { PaymentsDeps } from '../payments/deps.ts';
+
+const DAY = 86_400_000;
+
+export interface DunningReport {
+  pastDue: number;
+  retried: number;
+  suspended: number;
+  resumed: number;
+}
+
+async function event(d: PaymentsDeps, e: { tenantId: string; invoiceId: string; kind: string; message: string; dedupeKey: string }): Promise<void> {
+  await d.db.insert(dunningEvents).values({ ...e, at: d.clock.now() }).onConflictDoNothing();
+}
+
+export async function runDunning(d: PaymentsDeps): Promise<DunningReport> {
+  const now = d.clock.now();
+  const days = d.payments.dunningRetryDays;
+  const report: DunningReport = { pastDue: 0, retried: 0, suspended: 0, resumed: 0 };
+
+  // 1. Finalized, unpaid, past the due date → past due.
+  const overdue = await d.db
+    .select({ id: invoices.id, tenantId: invoices.tenantId, number: invoices.number, dueAt: invoices.dueAt })
+    .from(invoices)
+    .where(and(eq(invoices.status, 'finalized'), lte(invoices.dueAt, now), sql`not exists (select 1 from dunning_states s where s.invoice_id = ${invoices.id})`));
+  for (const inv of overdue) {
+    const due = inv.dueAt!;
+    const ins = await d.db
+      .insert(dunningStates)
+      .values({ invoiceId: inv.id, tenantId: inv.tenantId, pastDueSince: now, nextRetryAt: days.length ? new Date(due.getTime() + days[0] * DAY) : null })
+      .onConflictDoNothing()
+      .returning();
+    if (!ins.length) continue;
+    report.pastDue += 1;
+    await event(d, { tenantId: inv.tenantId, invoiceId: inv.id, kind: 'past_due', message: `Invoice ${inv.number} is past due (was due ${due.toISOString().slice(0, 10)}).`, dedupeKey: `past_due:${inv.id}` });
+  }
+
+  // 2. Invoices settled some other way (manual payment, void) resolve their dunning.
+  await rows(
+    d.db,
+    sql`update dunning_states s set resolved_at = ${now.toISOString()}::timestamptz, next_retry_at = null
+        from invoices i where i.id = s.invoice_id and s.resolved_at is null and i.status <> 'finalized'`,
+  );
+
+  // 3. Retries that are due.
+  const due = await d.db
+    .select()
+    .from(dunningStates)
+    .where(and(isNull(dunningStates.resolvedAt), isNotNull(dunningStates.nextRetryAt), lte(dunningStates.nextRetryAt, now)));
+  for (const st of due) {
+    const n = st.retries + 1;
+    const [auto] = await d.db.select().from(paymentCustomers).where(and(eq(paymentCustomers.tenantId, st.tenantId), eq(paymentCustomers.autopay, true)));
+    let ok = false;
+    let why = 'no saved payment method for autopay';
+    if (auto) {
+      try {
+        const r = await chargeInvoice(d, { invoiceId: st.invoiceId });
+        ok = r.outcome !== 'failed' && r.outcome !== 'pending';
+        why = r.payment.failureReason ?? r.outcome;
+      } catch (err) {
+        why = err instanceof Error ? err.message : String(err);
+      }
+    }
+    report.retried += 1;
+    const dueAt = (await d.db.select({ dueAt: invoices.dueAt }).from(invoices).where(eq(invoices.id, st.invoiceId)))[0]?.dueAt ?? st.pastDueSince;
+    const next = n < days.length ? new Date(dueAt.getTime() + days[n] * DAY) : null;
+    if (!ok) {
+      await d.db.update(dunningStates).set({ retries: n, nextRetryAt: next }).where(eq(dunningStates.invoiceId, st.invoiceId));
+      await event(d, { tenantId: st.tenantId, invoiceId: st.invoiceId, kind: 'retry_failed', message: `Payment retry ${n} failed: ${why}.${next ? ` Next try ${next.toISOString().slice(0, 10)}.` : ' No more automatic retries.'}`, dedupeKey: `retry:${st.invoiceId}:${n}` });
+    } else {
+      await event(d, { tenantId: st.tenantId, invoiceId: st.invoiceId, kind: 'retry_succeeded', message: `Payment retry ${n} succeeded.`, dedupeKey: `retry:${st.invoiceId}:${n}` });
+    }
+  }
+
+  // 4. Suspend after the grace period; 5. resume once paid.
+  if (d.hosts && d.payments.dunningSuspendAfterDays !== undefined) {
+    report.suspended += await suspend(d, now, d.payments.dunningSuspendAfterDays);
+  }
+  if (d.hosts) report.resumed += await resume(d);
+  return report;
+}
+
+async function tenantVms(d: PaymentsDeps, tenantId: string): Promise<Array<{ uuid: string; hostId: string }>> {
+  return rows<{ uuid: string; hostId: string }>(
+    d.db,
+    sql`select v.uuid::text as uuid, v.host_id::text as "hostId" from vm_assignments a join vms v on v.uuid = a.vm_uuid
+        where a.tenant_id = ${tenantId}::uuid and a.valid_to is null and v.host_id is not null`,
+  );
+}
+
+async function power(d: PaymentsDeps, hostId: string, uuid: string, action: 'shutdown' | 'start'): Promise<void> {
+  const [host] = await d.db.select().from(hosts).where(eq(hosts.id, hostId));
+  if (!host) throw new Error(`host ${hostId} not found`);
+  await d.hosts!.adapterFor(host).power(uuid, action);
+}
+
+async function suspend(d: PaymentsDeps, now: Date, afterDays: number): Promise<number> {
+  const cutoff = new Date(now.getTime() - afterDays * DAY);
+  const due = await d.db.select().from(dunningStates).where(and(isNull(dunningStates.resolvedAt), isNull(dunningStates.suspendedAt), lte(dunningStates.pastDueSince, cutoff)));
+  let n = 0;
+  for (const st of due) {
+    const vms = await tenantVms(d, st.tenantId);
+    const done: string[] = [];
+    for (const vm of vms) {
+      try {
+        await power(d, vm.hostId, vm.uuid, 'shutdown');
+        done.push(vm.uuid);
+      } catch (err) {
+        d.log.warn({ vm: vm.uuid, err }, 'dunning: shutdown failed; will retry next run');
+      }
+    }
+    if (done.length < vms.length) continue;
+    await d.db.update(dunningStates).set({ suspendedAt: now, suspendedVms: done }).where(eq(dunningStates.invoiceId, st.invoiceId));
+    await event(d, { tenantId: st.tenantId, invoiceId: st.invoiceId, kind: 'suspended', message: `${done.length} VM(s) shut down for non-payment.`, dedupeKey: `suspended:${st.invoiceId}` });
+    n += 1;
+  }
+  return n;
+}
+
+async function resume(d: PaymentsDeps): Promise<number> {
+  const paid = await d.db.select().from(dunningStates).where(and(isNotNull(dunningStates.resolvedAt), isNotNull(dunningStates.suspendedAt)));
+  let n = 0;
+  for (const st of paid) {
+    const started: string[] = [];
+    for (const uuid of st.suspendedVms) {
+      const [vm] = await rows<{ hostId: string | null }>(d.db, sql`select host_id::text as "hostId" from vms where uuid = ${uuid}::uuid`);
+      try {
+        if (vm?.hostId) await power(d, vm.hostId, uuid, 'start');
+        started.push(uuid);
+      } catch (err) {
+        d.log.warn({ vm: uuid, err }, 'dunning: start failed; will retry next run');
+      }
+    }
+    const left = st.suspendedVms.filter((u) => !started.includes(u));
+    await d.db.update(dunningStates).set({ suspendedVms: left, suspendedAt: left.length ? st.suspendedAt : null }).where(eq(dunningStates.invoiceId, st.invoiceId));
+    if (!left.length) {
+      await event(d, { tenantId: st.tenantId, invoiceId: st.invoiceId, kind: 'resumed', message: `${started.length} VM(s) started again after payment.`, dedupeKey: `resumed:${st.invoiceId}` });
+      n += 1;
+    }
+  }
+  return n;
+}

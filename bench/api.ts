@@ -5,9 +5,11 @@ import autocannon from 'autocannon';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
+import http from 'node:http';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AppContext } from '../src/context.ts';
+import { createProviderRegistry } from '../src/billing/payments/select.ts';
 import { rows, sql } from '../src/db/client.ts';
 import { silentLogger } from '../src/log.ts';
 import { createAdapterProvider } from '../src/hosts/provider.ts';
@@ -29,10 +31,26 @@ interface Measured {
   non2xx: number;
 }
 
+/** One GET on a fresh connection (no keep-alive socket left for the server's close to reset). */
+function getJson(url: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+      })
+      .on('error', reject);
+  });
+}
+
 async function measure(url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<Measured> {
   // A short warm-up first (JIT, connection pools), not counted.
   await autocannon({ url, headers, connections, duration: 1 });
   const r = await autocannon({ url, headers, connections, duration: seconds });
+  // Let autocannon tear its sockets down before anyone closes the server (a reset one surfaces as ECONNRESET).
+  await new Promise((resolve) => setTimeout(resolve, 300));
   return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx + r.errors };
 }
 
@@ -50,7 +68,7 @@ export async function benchApi(opts: { vms?: number; seconds?: number; connectio
     const start = new Date(clock.now().getTime() - 3600_000);
     const fleet = createSimFleet({ seed: 11, start, hosts: 5, vmsPerHost: Math.ceil(vmCount / 5), events: {} });
     const config = { ...loadConfig({}), databaseUrl: b.url };
-    const ctx: AppContext = { db: b.database.db, clock, log: silentLogger, config, hosts: createAdapterProvider({ fleet, clock, config, log: silentLogger }) };
+    const ctx: AppContext = { db: b.database.db, clock, log: silentLogger, config, hosts: createAdapterProvider({ fleet, clock, config, log: silentLogger }), payments: createProviderRegistry(config.payments, clock) };
     for (const name of fleet.hostNames) await addHost(ctx.db, { name, adapter: 'sim' });
     await runPollCycle(ctx);
     const uuids = (await rows<{ uuid: string }>(ctx.db, sql`select uuid::text as uuid from vms order by name limit ${vmCount}`)).map((r) => r.uuid);
@@ -67,8 +85,8 @@ export async function benchApi(opts: { vms?: number; seconds?: number; connectio
     });
     const vmsUrl = `${apiServer.url}/api/v1/vms`;
     const auth = { authorization: `Bearer ${token}` };
-    const check = await fetch(vmsUrl, { headers: auth });
-    const listed = ((await check.json()) as { items?: unknown[] }).items?.length;
+    const check = await getJson(vmsUrl, auth);
+    const listed = (check.body as { items?: unknown[] }).items?.length;
     if (check.status !== 200 || listed !== vmCount) throw new Error(`bench api: GET /api/v1/vms answered ${check.status} with ${listed} VMs, wanted 200 with ${vmCount}`);
 
     progress(`api: autocannon ${connections} connections × ${seconds}s each`);

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { ManualClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AppContext } from '../src/context.ts';
+import { createProviderRegistry } from '../src/billing/payments/select.ts';
 import { inTransaction } from '../src/db/client.ts';
 import { runPollCycle } from '../src/collectors/poll.ts';
 import { rollup } from '../src/collectors/rollup.ts';
@@ -77,6 +78,7 @@ export async function benchPollCycle(intervalSeconds = 10): Promise<void> {
       log: silentLogger,
       config,
       hosts: createAdapterProvider({ fleet, clock, config, log: silentLogger }),
+      payments: createProviderRegistry(config.payments, clock),
     };
     // Due at the manual clock's start (the column's default is the database's real now()).
     await b.raw`insert into hosts (name, adapter, next_poll_at) select unnest(${fleet.hostNames as string[]}::text[]), 'sim', ${start.toISOString()}::timestamptz`;

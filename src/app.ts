@@ -1,5 +1,5 @@
-// createApp(ctx): the one Hono application — health, metrics, portal and API — built from the service context.
-import { Hono } from 'hono';
+// createApp(ctx): the one Hono application — health, metrics, payments, portal and API — built from the service context.
+import { Hono, type Context } from 'hono';
 import type { AppContext } from './context.ts';
 import { rows, sql } from './db/client.ts';
 import { securityHeaders } from './portal/middleware/security-headers.ts';
@@ -7,6 +7,11 @@ import { createPortal } from './portal/portal.tsx';
 import { logMailer } from './auth/mailer.ts';
 import { renderMetrics } from './collectors/metrics.ts';
 import { createApi } from './api/api.ts';
+import { paymentRoutes, type ReturningUser } from './billing/payments/routes.ts';
+import { paymentsDeps } from './billing/payments/deps.ts';
+import { sessionMiddleware } from './portal/middleware/session.ts';
+import type { PortalEnv } from './portal/env.ts';
+import type { PortalOptions } from './portal/options.ts';
 
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
@@ -28,7 +33,19 @@ export function createApp(ctx: AppContext): Hono {
   // The JSON API (bearer tokens, problem+json errors) before the portal, which owns '/'.
   app.route('/api', createApi(ctx, { publicUrl: ctx.config.payments.publicUrl }));
 
-  app.route('/', createPortal(ctx, { mailer: ctx.mailer ?? logMailer(ctx.log), publicUrl: ctx.config.payments.publicUrl }));
+  const portalOpts: PortalOptions = { mailer: ctx.mailer ?? logMailer(ctx.log), publicUrl: ctx.config.payments.publicUrl };
+  // Payments: webhooks (signature-verified, outside the portal's session and CSRF checks) and the provider
+  // return URL, which needs the portal's signed-in user to check the payment is theirs.
+  const session = sessionMiddleware(ctx, portalOpts);
+  const returningUser = async (c: Context): Promise<ReturningUser | null> => {
+    const pc = c as unknown as Context<PortalEnv>;
+    await session(pc, async () => {});
+    const auth = pc.get('auth');
+    return auth ? { tenantId: auth.actor.tenantId, operator: auth.actor.role === 'operator' } : null;
+  };
+  app.route('/', paymentRoutes(paymentsDeps(ctx), { returningUser, signInPath: '/login' }));
+
+  app.route('/', createPortal(ctx, portalOpts));
 
   return app;
 }

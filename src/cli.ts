@@ -8,6 +8,7 @@ export interface Command {
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./cli/serve.ts'),
   migrate: () => import('./cli/migrate.ts'),
+  tithe: () => import('./cli/tithe.ts'),
   collect: () => import('./cli/collect.ts'),
   rollup: () => import('./cli/rollup.ts'),
   demo: () => import('./cli/demo.ts'),

@@ -6,6 +6,7 @@ import type { Logger } from './log.ts';
 import type { HostAdapter } from './hosts/types.ts';
 import type { HostRecord } from './hosts/registry.ts';
 import type { Mailer } from './auth/mailer.ts';
+import type { ProviderRegistry } from './billing/payments/deps.ts';
 
 export interface AppContext {
   db: Db;
@@ -14,6 +15,8 @@ export interface AppContext {
   config: Config;
   /** Gives the adapter for a host row (connections are cached per host). */
   hosts: AdapterProvider;
+  /** Payment providers configured at start (Stripe and/or PayPal); empty when none is configured. */
+  payments: ProviderRegistry;
   /** Outgoing mail (password resets); the portal falls back to the log mailer when absent. */
   mailer?: Mailer;
 }

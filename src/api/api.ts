@@ -6,7 +6,7 @@ import type { AppContext } from '../context.ts';
 import { AuthError } from '../auth/errors.ts';
 import { providerFromEnv, type ProviderDetails } from '../billing/render/provider.ts';
 import type { ApiEnv } from './env.ts';
-import { apiAuth } from './auth.ts';
+import { apiAuth, TokenCache } from './auth.ts';
 import { handleApiError, validationHook } from './errors.ts';
 import { buildOpenApiDocument, registerSecuritySchemes, type OpenApiDocument } from './openapi.ts';
 import { DOCS_CSS, renderDocsPage } from './docs-page.ts';
@@ -20,6 +20,8 @@ export interface ApiOptions {
   publicUrl?: string;
   /** The invoicing party printed on PDFs; default: BILLING_PROVIDER_* from the environment. */
   provider?: ProviderDetails;
+  /** Trust a verified bearer token this long without a database lookup (default 1000 ms; 0 = never cache). */
+  tokenCacheMs?: number;
 }
 
 export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<ApiEnv> {
@@ -32,11 +34,12 @@ export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<A
     await next();
     c.header('x-request-id', requestId);
   });
-  api.use('/v1/*', apiAuth(ctx, { publicUrl: opts.publicUrl ?? ctx.config.payments.publicUrl }));
+  const tokenCache = new TokenCache(opts.tokenCacheMs ?? 1000);
+  api.use('/v1/*', apiAuth(ctx, { publicUrl: opts.publicUrl ?? ctx.config.payments.publicUrl }, tokenCache));
 
   api.route('/v1', vmRoutes(ctx));
   api.route('/v1', invoiceRoutes(ctx, provider));
-  api.route('/v1', tokenRoutes(ctx));
+  api.route('/v1', tokenRoutes(ctx, tokenCache));
   api.route('/v1', operatorRoutes(ctx));
   registerSecuritySchemes(api);
 

@@ -7,7 +7,7 @@ import { getCookie } from 'hono/cookie';
 import type { AppContext } from '../context.ts';
 import { authenticateApiToken } from '../auth/api-tokens.ts';
 import { validateSessionToken } from '../auth/sessions.ts';
-import { safeEqual } from '../auth/tokens.ts';
+import { hashToken, safeEqual } from '../auth/tokens.ts';
 import { AuthError } from '../auth/errors.ts';
 import { assertOperator, type Actor } from '../auth/actor.ts';
 import { actorFromSession } from '../portal/env.ts';
@@ -21,14 +21,53 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 export interface ApiAuthOptions {
   /** The service's public URL: an Origin equal to it passes the CSRF check (besides the request's own origin). */
   publicUrl?: string;
+  /** How long a verified token is trusted without asking the database again; 0 = every request. */
+  tokenCacheMs?: number;
 }
 
-export function apiAuth(ctx: Pick<AppContext, 'db' | 'clock'>, opts: ApiAuthOptions): MiddlewareHandler<ApiEnv> {
+/**
+ * Verified bearer tokens for a moment, keyed by the token's SHA-256: a busy client then costs one query per
+ * request instead of two. Revocation through this API drops the entry at once; a revocation or suspension
+ * made elsewhere (portal, another replica) takes effect within `ttlMs`.
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, { actor: Actor; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 10_000,
+  ) {}
+  get(key: string, now: number): Actor | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.until <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.actor;
+  }
+  set(key: string, actor: Actor, now: number): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(key, { actor, until: now + this.ttlMs });
+  }
+  /** Forget every cached use of one token (by its id). */
+  dropToken(tokenId: string): void {
+    for (const [k, e] of this.entries) if (e.actor.tokenId === tokenId) this.entries.delete(k);
+  }
+}
+
+export function apiAuth(ctx: Pick<AppContext, 'db' | 'clock'>, opts: ApiAuthOptions, cache: TokenCache): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const authz = c.req.header('authorization');
     if (authz !== undefined) {
       const m = /^Bearer +(\S+) *$/i.exec(authz);
-      const actor = m ? await authenticateApiToken(ctx, m[1]) : null;
+      const key = m ? hashToken(m[1]) : '';
+      const now = ctx.clock.now().getTime();
+      let actor = m ? (cache.get(key, now) ?? null) : null;
+      if (m && !actor) {
+        actor = await authenticateApiToken(ctx, m[1]);
+        if (actor) cache.set(key, actor, now);
+      }
       if (!actor) throw new AuthError('Unauthenticated', 'the bearer token is not valid: unknown, revoked, or its user is suspended');
       c.set('actor', actor);
       return next();

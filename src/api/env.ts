@@ -1,4 +1,5 @@
 // Typed Hono variables of the JSON API: who is calling (set by the auth middleware) and the request id.
+// src/api/** is owned by the API helper (issue #4 part 4); the portal reads it, it does not write it.
 import type { Actor } from '../auth/actor.ts';
 
 export interface ApiEnv {

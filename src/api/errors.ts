@@ -19,7 +19,6 @@ export const PROBLEMS = {
   unauthenticated: { status: 401, title: 'Authentication required', about: 'No credentials, or a bearer token that is unknown, revoked or belongs to a suspended user.' },
   forbidden: { status: 403, title: 'Not allowed', about: 'The caller is known but may not do this: a read-only or VM-limited token, a member instead of an owner, a tenant on an operator route, or a failed CSRF check.' },
   'not-found': { status: 404, title: 'Not found', about: 'The resource does not exist or belongs to another tenant; both answer the same so ids do not leak.' },
-  'method-not-allowed': { status: 405, title: 'Method not allowed', about: 'The path exists but not with this method.' },
   conflict: { status: 409, title: 'Conflict', about: 'The action does not fit the current state (a VM already running, an invoice no longer draft, a duplicate name).' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type', about: 'Send request bodies as application/json.' },
   throttled: { status: 429, title: 'Too many requests', about: 'Slow down; Retry-After says when to try again.' },
@@ -134,7 +133,7 @@ function classify(err: unknown): Mapped {
   }
   if (err instanceof ZodError) return { slug: 'invalid-request', detail: err.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '), errors: fieldErrors(err, 'json') };
   if (err instanceof HTTPException) {
-    const slug = (Object.keys(PROBLEMS) as ProblemSlug[]).find((k) => PROBLEMS[k].status === err.status && k !== 'conflict');
+    const slug = (Object.keys(PROBLEMS) as ProblemSlug[]).find((k) => PROBLEMS[k].status === err.status);
     if (slug && err.status < 500) return { slug, detail: err.message || PROBLEMS[slug].title };
   }
   return { slug: 'internal', detail: 'an unexpected error occurred; it was logged with this requestId.', logAs: 'error' };

@@ -1,5 +1,6 @@
 // Request and response shapes of /api/v1 as zod schemas: they validate input and generate the OpenAPI
 // document, so the document cannot drift from what the routes accept. Amounts are strings (bigint minor units).
+// src/api/** is owned by the API helper; the portal reads it, it does not write it.
 import { z } from '@hono/zod-openapi';
 import { METERS } from '../db/schema/usage.ts';
 import { POWER_ACTIONS } from '../portal/actions/power.ts';

@@ -67,7 +67,7 @@ export async function revokeApiToken(deps: AuthDeps, actor: Actor, tokenId: stri
   if (!row) throw new AuthError('NotFound', 'token not found');
   if (row.tenantId) assertOwner(actor, row.tenantId);
   else if (row.userId !== actor.userId) throw new AuthError('NotFound', 'token not found');
-  if (actor.via === 'token') throw new AuthError('Forbidden', 'API tokens cannot revoke API tokens; sign in to the portal');
+  if (actor.readOnly) throw new AuthError('Forbidden', 'this API token is read-only');
   await deps.db.update(apiTokens).set({ revokedAt: deps.clock.now() }).where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)));
   await audit(deps, { action: 'token.revoke', result: 'ok', actorUserId: actor.userId, actorLabel: actor.label, tenantId: row.tenantId, target: tokenId, ip });
 }

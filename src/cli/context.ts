@@ -1,11 +1,13 @@
 // Builds the AppContext for CLI commands (and `kamikazi serve`): config, database (opened and migrated),
-// the simulated fleet from SIM_SEED and the adapter provider. One place, so every command sees the same fleet.
+// the simulated fleet from SIM_SEED, the adapter provider and the payment providers. One place, so every command sees the same fleet.
 import { systemClock, type Clock } from '../clock.ts';
 import { loadConfig, type Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
 import { migrateDatabase, openDatabase, type Database } from '../db/client.ts';
+import { installPostgresJsGuard } from '../db/postgres-js-guard.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createAdapterProvider } from '../hosts/provider.ts';
+import { createProviderRegistry } from '../billing/payments/select.ts';
 import { createSimFleet, type SimFleet } from '../hosts/sim/fleet.ts';
 import type { SimEventRates } from '../hosts/sim/types.ts';
 
@@ -40,6 +42,7 @@ export async function createCliContext(opts: CliContextOptions = {}): Promise<Cl
   const clock = opts.clock ?? systemClock;
   let database: Database;
   if (config.databaseUrl) {
+    installPostgresJsGuard(log); // a database restart must not take the process down (see the module)
     await migrateDatabase({ url: config.databaseUrl });
     database = await openDatabase({ url: config.databaseUrl });
   } else {
@@ -54,7 +57,8 @@ export async function createCliContext(opts: CliContextOptions = {}): Promise<Cl
     events: { ...DEFAULT_SIM_EVENTS, ...opts.sim?.events },
   });
   const hosts = createAdapterProvider({ fleet, clock, config, log });
-  const ctx: AppContext = { db: database.db, clock, log, config, hosts };
+  const payments = createProviderRegistry(config.payments, clock);
+  const ctx: AppContext = { db: database.db, clock, log, config, hosts, payments };
   return {
     ctx,
     database,

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../cli.ts';
 import { listHosts } from '../hosts/registry.ts';
 import { startScheduler } from '../jobs/scheduler.ts';
+import { startBillingJobs } from '../jobs/billing-jobs.ts';
 import { createCliContext } from './context.ts';
 import { startServer } from '../portal/server.ts';
 
@@ -24,7 +25,10 @@ export const command: Command = {
       process.stdout.write(`${demo.summary}\n`);
     }
 
-    const scheduler = config.scheduler && !values['no-scheduler'] ? startScheduler(ctx) : null;
+    const scheduled = config.scheduler && !values['no-scheduler'];
+    const scheduler = scheduled ? startScheduler(ctx) : null;
+    // Invoice run, dunning and tithe settlement: daily crons, each under its own advisory lock.
+    const billingJobs = scheduled ? startBillingJobs(ctx) : null;
     const server = await startServer(ctx, port, config.host);
     const dbWhere = database.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`;
     process.stdout.write(
@@ -47,6 +51,7 @@ export const command: Command = {
     });
     log.info('shutting down');
     await scheduler?.stop();
+    await billingJobs?.stop();
     await server.close();
     await cli.close();
     return 0;

@@ -52,7 +52,14 @@ export async function runPollCycle(ctx: AppContext, opts: PollOptions = {}): Pro
   const t0 = performance.now();
   const startedAt = ctx.clock.now();
   const owner = opts.owner ?? PROCESS_COLLECTOR_ID;
-  const leased = await leaseDueHosts(ctx.db, { owner, now: startedAt, leaseSeconds: ctx.config.hostLeaseSeconds, limit: opts.limit ?? 10_000 });
+  const lease = () => leaseDueHosts(ctx.db, { owner, now: startedAt, leaseSeconds: ctx.config.hostLeaseSeconds, limit: opts.limit ?? 10_000 });
+  // One retry: after a database restart the first statement on a pooled connection that died while idle
+  // fails; the lease is a single statement, so a failed attempt leased nothing (or leases that expire).
+  const leased = await lease().catch(async (err: unknown) => {
+    ctx.log.warn({ err: errorText(err) }, 'leasing hosts failed, retrying once');
+    await new Promise((r) => setTimeout(r, 200));
+    return lease();
+  });
   const reports = await pollHosts(ctx, leased, owner, startedAt, opts, (h) => ctx.hosts.adapterFor(h));
   const durationMs = performance.now() - t0;
   m.lastCycleDuration.set(durationMs / 1000);

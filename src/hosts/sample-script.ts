@@ -13,7 +13,8 @@ import { HostError, type RawSample } from './types.ts';
  * VBD counters come from sysfs, not xentop: libxenstat reads `statistics/rd_sect` into the write field
  * and never fills VBD_RSECT, so real hosts print garbage there. One line per backend:
  * `vbd-<domid>-<dev> rd_sect wr_sect rd_req wr_req oo_req`; a backend that vanishes mid-read is skipped.
- * Everything else is shell builtins, so one sample costs four tool processes plus mktemp.
+ * Everything else is shell builtins (read, printf, command -v), so a sample costs the three tools,
+ * mktemp and rm: the sysfs reads fork nothing however many VBDs the host has.
  */
 export const SAMPLE_SCRIPT = `LC_ALL=C
 export LC_ALL

@@ -15,10 +15,11 @@ import { vmPages } from './routes/vms.tsx';
 import { accountPages } from './routes/account.tsx';
 import { consolePages } from './routes/console.tsx';
 import { opsPages } from './routes/ops.tsx';
+import { invoicePages } from './routes/invoices.tsx';
 import { errorPage } from './pages/error.tsx';
 
 const PUBLIC = [/^\/login(\/totp)?$/, /^\/logout$/, /^\/forgot$/, /^\/reset\/[^/]+$/, /^\/invite\/[^/]+$/];
-const PRIVATE = [/^\/$/, /^\/vms(\/|$)/, /^\/account(\/|$)/, /^\/audit$/, /^\/invoices(\/|$)/, /^\/ops(\/|$)/, /^\/payments(\/|$)/];
+const PRIVATE = [/^\/$/, /^\/vms(\/|$)/, /^\/account(\/|$)/, /^\/audit$/, /^\/invoices(\/|$)/, /^\/ops(\/|$)/, /^\/payments(\/|$)/, /^\/portal\/invoices\/[^/]+$/];
 
 export const isPortalPath = (p: string): boolean => PUBLIC.some((r) => r.test(p)) || PRIVATE.some((r) => r.test(p));
 const isPrivatePath = (p: string): boolean => PRIVATE.some((r) => r.test(p));
@@ -26,12 +27,15 @@ const isPrivatePath = (p: string): boolean => PRIVATE.some((r) => r.test(p));
 export function portalErrorHandler(ctx: AppContext) {
   return (err: Error, c: Context<PortalEnv>): Promise<Response> => {
     const code = (err as { code?: string }).code;
-    if (err instanceof AuthError || err instanceof BillingError) {
+    // Domain errors of every module carry a closed `code`; HostError is mapped below by its own codes.
+    if (!(err instanceof HostError) && (err instanceof AuthError || err instanceof BillingError || typeof code === 'string')) {
       if (code === 'NotFound') return errorPage(c, 404, 'Not found', 'There is nothing here, or it is not yours to see.');
       if (code === 'Forbidden') return errorPage(c, 403, 'Not allowed', err.message);
       if (code === 'Validation' || code === 'InvalidInput' || code === 'CurrencyMismatch') return errorPage(c, 400, 'Please check the form', err.message);
       if (code === 'Conflict' || code === 'InvoiceNotDraft' || code === 'InvalidTransition') return errorPage(c, 409, 'Cannot do that now', err.message);
       if (code === 'InvalidToken') return errorPage(c, 400, 'Link not valid', err.message);
+      if (code === 'NotPayable' || code === 'NoPaymentMethod') return errorPage(c, 409, 'Cannot pay this invoice', err.message);
+      if (code === 'Throttled') return errorPage(c, 429, 'Slow down', err.message);
     }
     if (err instanceof HostError) {
       if (code === 'InvalidState') return errorPage(c, 409, 'Not possible in this state', err.message);
@@ -71,6 +75,7 @@ export function createPortal(ctx: AppContext, opts: PortalOptions): Hono<PortalE
   app.route('/', accountPages(ctx));
   app.route('/', consolePages(ctx, opts));
   app.route('/', opsPages(ctx, opts));
+  app.route('/', invoicePages(ctx));
   app.onError(portalErrorHandler(ctx));
   return app;
 }

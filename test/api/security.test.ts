@@ -167,6 +167,15 @@ describe('allowed callers', () => {
     const s = await createSession(f.ctx, f.users.ownerA.id, { twoFactorVerified: false });
     await expectProblem(await api(f.app, '/api/v1/vms', { cookie: `kb_session=${s.token}` }), 401);
   });
+  it('a token revoked outside the API (portal, another replica) stops working within the 1 s token cache', async () => {
+    const { createApiToken, revokeApiToken } = await import('../../src/auth/api-tokens.ts');
+    const owner = actorFromSession(f.users.ownerA);
+    const { token, record } = await createApiToken(f.ctx, owner, { name: 'short-lived' });
+    expect((await api(f.app, '/api/v1/vms', { token })).status).toBe(200);
+    await revokeApiToken(f.ctx, owner, record.id);
+    f.clock.advance(1001);
+    await expectProblem(await api(f.app, '/api/v1/vms', { token }), 401);
+  });
   it('a bad Authorization header is not replaced by a valid session cookie', async () => {
     await expectProblem(await api(f.app, '/api/v1/vms', { authorization: 'Basic Zm9vOmJhcg==', cookie: f.cookies.ownerA }), 401);
   });

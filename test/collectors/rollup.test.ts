@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import type { AppContext } from '../../src/context.ts';
+import { createProviderRegistry } from '../../src/billing/payments/select.ts';
 import { applyMinuteRetention } from '../../src/collectors/retention.ts';
 import { rollup, rollupAll } from '../../src/collectors/rollup.ts';
 import { rows, sql } from '../../src/db/client.ts';
@@ -30,7 +31,7 @@ describe('rollups', () => {
   beforeAll(async () => {
     t = await createTestDatabase();
     const config = testConfig({ MINUTE_RETENTION_DAYS: '35' });
-    ctx = { db: t.db, clock, log: silentLogger, config, hosts: { adapterFor: () => { throw new Error('unused'); }, forget: async () => {}, closeAll: async () => {} } };
+    ctx = { db: t.db, clock, log: silentLogger, config, hosts: { adapterFor: () => { throw new Error('unused'); }, forget: async () => {}, closeAll: async () => {} }, payments: createProviderRegistry(config.payments, clock) };
     for (const [i, at] of ['2025-06-09T10:00:00Z', '2025-06-09T10:04:00Z', '2025-06-09T10:05:00Z', '2025-06-09T11:59:00Z', '2025-06-10T12:30:00Z', '2025-06-10T12:34:00Z'].entries()) {
       await minute(t, VM1, at, i + 1);
       await minute(t, VM2, at, 100 * (i + 1));

@@ -2,6 +2,7 @@
 import { ManualClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { AppContext } from '../../src/context.ts';
+import { createProviderRegistry } from '../../src/billing/payments/select.ts';
 import { rows, sql, type Db } from '../../src/db/client.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createAdapterProvider } from '../../src/hosts/provider.ts';
@@ -26,7 +27,7 @@ export async function simWorld(db: Db, o: { start: Date; fleet: Omit<SimFleetOpt
   const clock = new ManualClock(o.start);
   const fleet = createSimFleet({ ...o.fleet, start: o.fleet.start ?? o.start });
   const config = testConfig(o.env);
-  const ctx: AppContext = { db, clock, log: silentLogger, config, hosts: createAdapterProvider({ fleet, clock, config, log: silentLogger }) };
+  const ctx: AppContext = { db, clock, log: silentLogger, config, hosts: createAdapterProvider({ fleet, clock, config, log: silentLogger }), payments: createProviderRegistry(config.payments, clock) };
   const hostIds = new Map<string, string>();
   for (const name of fleet.hostNames) {
     const h = await addHost(db, { name, adapter: 'sim' });

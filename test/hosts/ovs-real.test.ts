@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { collectHost } from '../../src/collectors/poll.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { AppContext } from '../../src/context.ts';
+import { createProviderRegistry } from '../../src/billing/payments/select.ts';
 import { rows, sql } from '../../src/db/client.ts';
 import { LocalAdapter } from '../../src/hosts/local.ts';
 import { addHost } from '../../src/hosts/registry.ts';
@@ -234,7 +235,7 @@ describe('collector over a real OVS port', () => {
       forget: async () => {},
       closeAll: async () => {},
     };
-    const ctx: AppContext = { db: database.db, clock, log: silentLogger, config, hosts: noProvider };
+    const ctx: AppContext = { db: database.db, clock, log: silentLogger, config, hosts: noProvider, payments: createProviderRegistry(config.payments, clock) };
     const record = await addHost(database.db, { name: host, adapter: 'local', sysfsRoot: join(simDir, 'state', 'sysfs') });
     const local = new RecordingAdapter(
       new LocalAdapter({ name: host, sysfsRoot: record.sysfsRoot, env: { ...lab.env, PATH: `${join(simDir, 'bin')}:/usr/bin:/bin` } }, clock, { commandMs: 30_000 }, silentLogger),

@@ -2,6 +2,7 @@
 // refused keys, command timeouts (the remote command is killed), bad domain refs never sent.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +110,20 @@ describe('SshAdapter failure modes', () => {
     expect(e.code).toBe('HostUnreachable');
     expect(e.message).toMatch(/ECONNREFUSED/);
     expect(performance.now() - t).toBeLessThan(1000);
+  });
+
+  it('gives up on a host that accepts TCP but never speaks SSH after the connect timeout', async () => {
+    const silent = createServer((sock) => sock.on('error', () => undefined)); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, sshd.address, r));
+    const { port } = silent.address() as AddressInfo;
+    const a = new SshAdapter(settings({ port }), new ManualClock(0), { connectMs: 600, commandMs: 5000 }, silentLogger);
+    const t = performance.now();
+    const e = await failure(a.listDomains());
+    expect(e.code).toBe('HostTimeout');
+    expect(e.message).toContain(`no SSH handshake with ${sshd.address}:${port} within 600 ms`);
+    expect(performance.now() - t).toBeLessThan(600 + 1500);
+    await a.close();
+    silent.close();
   });
 
   it('names the key when authentication is refused', async () => {

@@ -137,7 +137,7 @@ describe('Stripe Checkout', () => {
 
 describe('Stripe webhooks', () => {
   it('valid via the HTTP route; forged → 400 with a log line; replayed → skipped with a log line', async () => {
-    const app = paymentRoutes(h.deps);
+    const app = paymentRoutes(h.deps, { returningUser: async () => null, signInPath: '/login' });
     const { invoiceId } = await finalizedInvoice(h, { total: 1_500n });
     const co = await startCheckout(h.deps, { invoiceId });
     h.stripe.autoDeliver = false;

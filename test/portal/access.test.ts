@@ -116,7 +116,7 @@ describe('portal routes refuse callers without rights', () => {
 
   it('refuses state changes with a missing or wrong CSRF token, even for the owner', async () => {
     const before = f.hosts.adapter.calls.length;
-    for (const form of [{ confirm: 'yes' }, { confirm: 'yes', _csrf: f.csrf.ownerB }, { confirm: 'yes', _csrf: 'x'.repeat(32) }]) {
+    for (const form of [{ confirm: 'yes' } as Record<string, string>, { confirm: 'yes', _csrf: f.csrf.ownerB }, { confirm: 'yes', _csrf: 'x'.repeat(32) }]) {
       const res = await req(f.app, `/vms/${f.vmA}/power/reboot`, { cookie: f.cookies.ownerA, form });
       expect(res.status).toBe(403);
     }

@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { AdapterProvider, AppContext } from '../../src/context.ts';
+import { createProviderRegistry } from '../../src/billing/payments/select.ts';
 import type { ConsoleStream, HostAdapter, PowerAction } from '../../src/hosts/types.ts';
 import { HostError } from '../../src/hosts/types.ts';
 import { addHost, type HostRecord } from '../../src/hosts/registry.ts';
@@ -112,7 +113,8 @@ export const VM_B = '33333333-3333-4333-8333-333333333333';
 export async function buildFixture(database: TestDatabase, opts: { tenantAName?: string; vmAName?: string } = {}): Promise<Fixture> {
   const clock = new ManualClock(new Date('2026-03-15T12:00:00Z'));
   const hosts = new FakeHosts();
-  const ctx = { db: database.db, clock, log: silentLogger, config: loadConfig({}), hosts, mailer: new CapturingMailer() };
+  const config = loadConfig({});
+  const ctx = { db: database.db, clock, log: silentLogger, config, hosts, payments: createProviderRegistry(config.payments, clock), mailer: new CapturingMailer() };
   const host = await addHost(ctx.db, { name: 'fake-01', adapter: 'sim' });
   const tenantA = await createTenant(ctx, { company: opts.tenantAName ?? 'Acme', billingEmail: 'billing@acme.test', currency: 'EUR' });
   const tenantB = await createTenant(ctx, { company: 'Other Co', billingEmail: 'billing@other.test', currency: 'EUR' });

@@ -6,6 +6,7 @@ import { buildFixture, req, type Fixture } from './support.ts';
 import { listAudit } from '../../src/auth/audit.ts';
 import { usageMinute } from '../../src/db/schema/usage.ts';
 import { hostPollFailures } from '../../src/db/schema/hosts.ts';
+import { forgetLiveStates } from '../../src/portal/queries/live-state.ts';
 
 let database: TestDatabase;
 let f: Fixture;
@@ -21,6 +22,7 @@ afterAll(async () => database?.close());
 describe('dashboard and VM page', () => {
   it('lists only the tenant’s VMs with live state and the period so far', async () => {
     f.hosts.adapter.running.set(f.vmA2, false);
+    forgetLiveStates(f.ctx);
     const html = await (await req(f.app, '/', { cookie: f.cookies.ownerA })).text();
     expect(html).toContain(`data-vm="${f.vmA}"`);
     expect(html).toContain(`data-vm="${f.vmA2}"`);
@@ -33,6 +35,7 @@ describe('dashboard and VM page', () => {
 
   it('shows the last polled state, marked, when the host does not answer', async () => {
     f.hosts.adapter.reachable = false;
+    forgetLiveStates(f.ctx);
     const html = await (await req(f.app, `/vms/${f.vmA}`, { cookie: f.cookies.ownerA })).text();
     expect(html).toContain('(last seen)');
     f.hosts.adapter.reachable = true;

@@ -62,7 +62,7 @@ describe('sim executables', () => {
       return `${e} ${f('rd_sect')} ${f('wr_sect')} ${f('rd_req')} ${f('wr_req')} ${f('oo_req')}`;
     });
     expect(parseVbdStats(lines.join('\n') + '\n')).toEqual(parseVbdStats(printVbdStats(view)).sort((a, b) => `vbd-${a.domid}-${a.dev}`.localeCompare(`vbd-${b.domid}-${b.dev}`)));
-  }, 60_000);
+  }, 120_000);
 
   it('records power commands in the state file and applies real state rules', async () => {
     const before = loadSimFleet(readSimState(state), NOW).hostView('sim-02').domains[0];
@@ -78,14 +78,22 @@ describe('sim executables', () => {
     expect(await tool('xl', ['create', `/etc/xen/${before.name}.cfg`])).toMatchObject({ code: 0, stderr: `Parsing config from /etc/xen/${before.name}.cfg\n` });
     expect(await tool('xl', ['create', `/etc/xen/${before.name}.cfg`])).toMatchObject({ code: 1, stderr: expect.stringMatching(/already running/) });
     expect(readSimState(state).commands.map((c) => (c.op === 'power' ? c.action : c.op))).toEqual(['reboot', 'destroy', 'start']);
-  }, 60_000);
+  }, 120_000);
+
+  it('also runs through tsx when not bundled, with identical output', async () => {
+    const plainBin = join(dir, 'bin-tsx');
+    writeSimBin(plainBin, state, { bundle: false });
+    expect(readFileSync(join(plainBin, 'xl'), 'utf8')).toContain('--import');
+    const viaTsx = await run(join(plainBin, 'xentop'), ['-b', '-i', '1', '-f']);
+    expect(viaTsx.stdout).toBe((await tool('xentop', ['-b', '-i', '1', '-f'])).stdout);
+  }, 120_000);
 
   it('rejects unknown arguments like the real tools', async () => {
     expect(await tool('xl', ['frobnicate'])).toMatchObject({ code: 1, stderr: 'command not implemented: frobnicate\n' });
     expect(await tool('xl', ['shutdown', 'nope'])).toMatchObject({ code: 1, stderr: 'nope is an invalid domain identifier (rc=-6)\n' });
     expect(await tool('xentop', ['-q'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/invalid option/) });
     expect(await tool('ovs-vsctl', ['show'])).toMatchObject({ code: 1, stderr: "ovs-vsctl: unknown command 'show'; use --help for help\n" });
-  }, 60_000);
+  }, 120_000);
 
   it('serves `xl console` on stdin/stdout, one session per domain, Ctrl-] detaches', async () => {
     const name = loadSimFleet(readSimState(state), new Date(NOW.getTime() + 60_000)).hostView('sim-02').domains[1].name;
@@ -104,5 +112,5 @@ describe('sim executables', () => {
     expect(await code).toBe(0);
     // the session marker is gone, so the console can be opened again
     expect(readdirSync(join(dir, 'state')).filter((f) => f.startsWith('console-'))).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });

@@ -7,7 +7,7 @@ import { getVmForActor } from '../../portal/queries/vms.ts';
 import { clientIp } from '../../portal/env.ts';
 import type { ApiEnv } from '../env.ts';
 import { validationHook } from '../errors.ts';
-import { assertSessionCaller } from '../auth.ts';
+import { assertSessionCaller, type TokenCache } from '../auth.ts';
 import { jsonBody, problems } from '../responses.ts';
 import { CreatedTokenSchema, IdParam, NewTokenSchema, TokenSchema } from '../schemas.ts';
 import { tokenJson } from '../views.ts';
@@ -45,7 +45,7 @@ const revokeRoute = createRoute({
   responses: { 204: { description: 'Revoked.' }, ...problems(400, 403, 404) },
 });
 
-export function tokenRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
+export function tokenRoutes(ctx: AppContext, cache: TokenCache): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
   app.openapi(listRoute, async (c) => {
@@ -67,7 +67,9 @@ export function tokenRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
   app.openapi(revokeRoute, async (c) => {
     const actor = c.get('actor');
     assertSessionCaller(actor);
-    await revokeApiToken(ctx, actor, c.req.valid('param').id, clientIp(c));
+    const id = c.req.valid('param').id;
+    await revokeApiToken(ctx, actor, id, clientIp(c));
+    cache.dropToken(id);
     return c.body(null, 204);
   });
   return app;

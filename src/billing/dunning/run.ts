@@ -72,7 +72,9 @@ export async function runDunning(d: PaymentsDeps): Promise<DunningReport> {
     }
     report.retried += 1;
     const dueAt = (await d.db.select({ dueAt: invoices.dueAt }).from(invoices).where(eq(invoices.id, st.invoiceId)))[0]?.dueAt ?? st.pastDueSince;
-    const next = n < days.length ? new Date(dueAt.getTime() + days[n] * DAY) : null;
+    // Missed slots (dunning noticed late, or the job did not run) are not made up in a burst: the next try
+    // is on schedule but at least a day after this one, so a second run the same day retries nothing.
+    const next = n < days.length ? new Date(Math.max(dueAt.getTime() + days[n] * DAY, now.getTime() + DAY)) : null;
     if (!ok) {
       await d.db.update(dunningStates).set({ retries: n, nextRetryAt: next }).where(eq(dunningStates.invoiceId, st.invoiceId));
       await event(d, { tenantId: st.tenantId, invoiceId: st.invoiceId, kind: 'retry_failed', message: `Payment retry ${n} failed: ${why}.${next ? ` Next try ${next.toISOString().slice(0, 10)}.` : ' No more automatic retries.'}`, dedupeKey: `retry:${st.invoiceId}:${n}` });

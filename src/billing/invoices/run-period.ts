@@ -7,7 +7,7 @@ import { inTransaction } from '../../db/client.ts';
 import type { BillingContext } from '../context.ts';
 import { parsePeriodLabel } from '../period.ts';
 import type { Plan } from '../catalogue/plans.ts';
-import { rateBatch } from '../rating/rate-batch.ts';
+import { preloadUsage, rateBatch } from '../rating/rate-batch.ts';
 import type { RatedInvoice, TenantForRating } from '../rating/types.ts';
 import { INVOICE_PREFIX } from './numbering.ts';
 import { writeRatedInvoices } from './write.ts';
@@ -69,9 +69,11 @@ export async function runInvoicePeriod(ctx: BillingContext, input: RunInvoicePer
     numbers: [], totals: {}, invoices: [],
   };
   const now = ctx.clock.now();
+  // Large runs read the period's usage in one set-based pass; small ones per batch (index probes).
+  const preloaded = list.length > batchSize ? await preloadUsage(ctx.db, list, input.period, plansById) : undefined;
   for (let i = 0; i < list.length; i += batchSize) {
     const batch = list.slice(i, i + batchSize);
-    const rated = await rateBatch(ctx.db, batch, input.period, plansById, { lateUsageLookback: input.lateUsageLookback ?? 3 });
+    const rated = await rateBatch(ctx.db, batch, input.period, plansById, { lateUsageLookback: input.lateUsageLookback ?? 3, preloaded });
     res.tenantsRated += rated.length;
     let counted = rated;
     if (!dryRun) {

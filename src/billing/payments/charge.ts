@@ -136,10 +136,15 @@ export async function startCheckout(d: PaymentsDeps, input: { invoiceId: string 
   return { payment: row, redirectUrl: res.redirectUrl };
 }
 
-/** After the buyer approved (PayPal return URL or CHECKOUT.ORDER.APPROVED); Stripe: re-read the outcome. */
-export async function capturePayment(d: PaymentsDeps, input: { paymentId: string }): Promise<ChargeOutcome> {
+/**
+ * After the buyer approved (PayPal return URL or CHECKOUT.ORDER.APPROVED); Stripe: re-read the outcome.
+ * `tenantId` (the caller's tenant, when a person triggers it) and `provider` must match the payment, or it
+ * is NotFound, so a payment id from another tenant's URL neither captures nor reveals anything.
+ */
+export async function capturePayment(d: PaymentsDeps, input: { paymentId: string; tenantId?: string; provider?: ProviderName }): Promise<ChargeOutcome> {
   const [p] = await d.db.select().from(payments).where(eq(payments.id, input.paymentId));
-  if (!p) throw new PaymentError('NotFound', `payment ${input.paymentId} not found`);
+  const foreign = p && ((input.tenantId !== undefined && p.tenantId !== input.tenantId) || (input.provider !== undefined && p.provider !== input.provider));
+  if (!p || foreign) throw new PaymentError('NotFound', `payment ${input.paymentId} not found`);
   if (p.status === 'succeeded') return { payment: p, outcome: 'already_paid' };
   if (!p.providerPaymentId) throw new PaymentError('NotPayable', `payment ${p.id} has no provider order yet`);
   const result = await d.providers.get(p.provider as ProviderName).capture({ providerPaymentId: p.providerPaymentId, idempotencyKey: `cap_${p.id}` });

@@ -1,7 +1,7 @@
 // What payment verbs need: the app context's db/clock/log, the payments config and the providers chosen at start.
 import type { Clock } from '../../clock.ts';
 import type { PaymentsConfig } from '../../config.ts';
-import type { AdapterProvider } from '../../context.ts';
+import type { AdapterProvider, AppContext } from '../../context.ts';
 import type { Db } from '../../db/client.ts';
 import type { Logger } from '../../log.ts';
 import type { PaymentProvider, ProviderName } from './provider.ts';
@@ -19,6 +19,11 @@ export interface PaymentsDeps {
   providers: ProviderRegistry;
   /** Host adapters, for dunning suspensions (optional: without them dunning never suspends). */
   hosts?: AdapterProvider;
+}
+
+/** The payments view of the service context (the providers were built once, at start). */
+export function paymentsDeps(ctx: AppContext): PaymentsDeps {
+  return { db: ctx.db, clock: ctx.clock, log: ctx.log, payments: ctx.config.payments, providers: ctx.payments, hosts: ctx.hosts };
 }
 
 export class PaymentError extends Error {

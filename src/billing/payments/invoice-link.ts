@@ -1,7 +1,6 @@
-// The two things payments need from the billing core's invoices: read a payable invoice, mark it paid.
-// markInvoicePaid is a guarded single UPDATE (finalized|uncollectible → paid, as the core's trigger allows)
-// so it runs inside the payment's own transaction.
-import { and, eq, inArray } from 'drizzle-orm';
+// What payments read of an invoice before charging: the amount, its tenant and the tenant's provider.
+// Marking it paid is the billing core's markPaid (see record.ts).
+import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { invoices, tenants } from '../../db/schema/billing.ts';
 import { PaymentError } from './deps.ts';
@@ -45,14 +44,4 @@ export function assertPayable(inv: PayableInvoice): void {
     throw new PaymentError('NotPayable', `invoice ${inv.number ?? inv.id} is ${inv.status}: only finalized or uncollectible invoices can be paid`);
   }
   if (inv.total <= 0n) throw new PaymentError('NotPayable', `invoice ${inv.number ?? inv.id} has nothing to pay (total ${inv.total})`);
-}
-
-/** Returns true when this call moved the invoice to paid. */
-export async function markInvoicePaid(db: Db, invoiceId: string, at: Date, paymentRef: string): Promise<boolean> {
-  const r = await db
-    .update(invoices)
-    .set({ status: 'paid', paidAt: at, paymentRef, updatedAt: at })
-    .where(and(eq(invoices.id, invoiceId), inArray(invoices.status, ['finalized', 'uncollectible'])))
-    .returning({ id: invoices.id });
-  return r.length > 0;
 }

@@ -7,7 +7,8 @@ import { dunningEvents, dunningStates, paymentReversals, payments, titheSettleme
 import { postCapture, postReversal, postTitheSettlement } from '../ledger/payment-entries.ts';
 import { splitTithe, titheReversal } from '../ledger/split.ts';
 import { PaymentError, type PaymentsDeps } from './deps.ts';
-import { markInvoicePaid } from './invoice-link.ts';
+import { markPaid } from '../invoices/mark-paid.ts';
+import { BillingError } from '../errors.ts';
 import type { ProviderName } from './provider.ts';
 
 export type Payment = typeof payments.$inferSelect;
@@ -74,11 +75,24 @@ export async function applyCapture(d: Deps, tx: Db, p: Payment, f: CaptureFacts)
       .returning({ id: titheSettlements.id });
     if (s) await postTitheSettlement(tx, { settlementId: s.id, provider, amount: f.titheRouted, currency: p.currency, at, paymentId: p.id, providerRef: f.providerChargeId });
   }
-  const paid = await markInvoicePaid(tx, p.invoiceId, at, `${p.provider}:${f.providerChargeId}`);
-  if (!paid) d.log.warn({ paymentId: p.id, invoiceId: p.invoiceId }, 'payment captured but the invoice was not payable (already paid or void): refund it by hand if needed');
+  await markInvoicePaid(d, tx, p, at, `${p.provider}:${f.providerChargeId}`);
   await resolveDunning(tx, p, at);
   d.log.info({ paymentId: p.id, invoiceId: p.invoiceId, amount: String(p.amount), currency: p.currency, tithe: String(tithe) }, 'payment captured');
   return 'captured';
+}
+
+/**
+ * The billing core's markPaid, in this payment's transaction. An invoice that is no longer payable (paid by
+ * another attempt, or void) is refused before any write, so the capture is still recorded and the
+ * transaction stays usable; the money then needs a person.
+ */
+async function markInvoicePaid(d: Deps, tx: Db, p: Payment, at: Date, paymentRef: string): Promise<void> {
+  try {
+    await markPaid({ db: tx, clock: d.clock }, { invoiceId: p.invoiceId, paidAt: at, paymentRef });
+  } catch (err) {
+    if (!(err instanceof BillingError && err.code === 'InvalidTransition')) throw err;
+    d.log.warn({ paymentId: p.id, invoiceId: p.invoiceId }, `payment captured but the invoice was not payable (${err.message}): refund it by hand if needed`);
+  }
 }
 
 async function resolveDunning(tx: Db, p: Payment, at: Date): Promise<void> {

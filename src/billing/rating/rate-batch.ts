@@ -7,21 +7,35 @@ import { loadSlices, loadUsage } from './load.ts';
 import { lateUsageAdjustments } from './late-usage.ts';
 import { rateTenantPeriod } from './rate.ts';
 import { computeTax } from './tax.ts';
-import type { AssignmentSlice, RatedInvoice, TenantForRating } from './types.ts';
+import type { AssignmentSlice, RatedInvoice, TenantForRating, UsageByAssignment } from './types.ts';
+
+export interface Preloaded {
+  slices: AssignmentSlice[];
+  usage: UsageByAssignment;
+}
+
+/**
+ * Slices and their hour sums for many tenants in two statements. A whole-fleet run loads everything at once so
+ * PostgreSQL can answer with one scan of the period's hour buckets instead of one index probe per batch.
+ */
+export async function preloadUsage(db: Db, tenants: ReadonlyArray<TenantForRating>, label: string, plansById: ReadonlyMap<string, Plan>): Promise<Preloaded> {
+  const slices = await loadSlices(db, tenants.map((t) => ({ tenantId: t.id, ...billingPeriod(t.billingDay, label) })), plansById);
+  return { slices, usage: await loadUsage(db, slices) };
+}
 
 export async function rateBatch(
   db: Db,
   tenants: ReadonlyArray<TenantForRating>,
   label: string,
   plansById: ReadonlyMap<string, Plan>,
-  opts: { lateUsageLookback: number },
+  opts: { lateUsageLookback: number; preloaded?: Preloaded },
 ): Promise<RatedInvoice[]> {
   const periods = new Map(tenants.map((t) => [t.id, billingPeriod(t.billingDay, label)]));
-  const slices = await loadSlices(db, tenants.map((t) => ({ tenantId: t.id, ...periods.get(t.id)! })), plansById);
-  const usage = await loadUsage(db, slices);
+  const { slices, usage } = opts.preloaded ?? (await preloadUsage(db, tenants, label, plansById));
   const adjustments = await lateUsageAdjustments(db, tenants, label, plansById, opts.lateUsageLookback);
   const byTenant = new Map<string, AssignmentSlice[]>();
-  for (const s of slices) byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s]);
+  const wanted = new Set(tenants.map((t) => t.id));
+  for (const s of slices) if (wanted.has(s.tenantId)) byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s]);
 
   const out: RatedInvoice[] = [];
   for (const t of tenants) {

@@ -1,6 +1,6 @@
 // Static definitions of the simulated fleet: host names, VM identities, sizes and rate profiles,
 // all derived from the seed so two fleets with the same options are the same fleet.
-import { hash32, hashString, macFrom, rand01, uuidFrom } from './prng.ts';
+import { hash32, hashString, macFromWord, uuidFromWords, Xorshift } from './prng.ts';
 import type { RateProfile } from './series.ts';
 import type { SimFleetOptions, SimVmDef } from './types.ts';
 
@@ -34,28 +34,35 @@ export function buildVmDefs(opts: SimFleetOptions, hosts: string[]): { defs: Sim
     const hs = hashString(hosts[h]);
     for (let n = 1; n <= opts.vmsPerHost; n++) {
       const idx = defs.length;
-      const role = ROLES[hash32(seed, hs, n, 1) % ROLES.length];
-      const vcpus = VCPUS[hash32(seed, hs, n, 2) % VCPUS.length];
-      const memMiB = MEM_MIB[hash32(seed, hs, n, 3) % MEM_MIB.length];
-      const nVifs = rand01(seed, hs, n, 4) < 0.8 ? 1 : 2;
-      const nVbds = rand01(seed, hs, n, 5) < 0.6 ? 1 : 2;
-      const uuid = uuidFrom(seed, hs, n, 6);
-      const useKey = ext === 'all' || (ext === 'some' && rand01(seed, hs, n, 7) < 0.5);
+      // One hash per VM seeds a small generator for all its static choices (big fleets build fast).
+      const r = new Xorshift(hash32(seed, hs, n, 0xd3f));
+      const role = ROLES[r.int(ROLES.length)];
+      const vcpus = VCPUS[r.int(VCPUS.length)];
+      const memMiB = MEM_MIB[r.int(MEM_MIB.length)];
+      const nVifs = r.next() < 0.8 ? 1 : 2;
+      const nVbds = r.next() < 0.6 ? 1 : 2;
+      const uuid = uuidFromWords(r.word(), r.word(), r.word(), r.word());
+      const useKey = ext === 'all' || (ext === 'some' && r.next() < 0.5);
+      const hvm = r.next() < hvmShare;
+      const vifs = [];
+      for (let d = 0; d < nVifs; d++) vifs.push({ devid: d, mac: macFromWord(r.word()) });
+      const vbds = [];
+      for (let i = 0; i < nVbds; i++) vbds.push({ dev: 51712 + 16 * i, vdev: `xvd${String.fromCharCode(97 + i)}` });
       defs.push({
         idx,
         uuid,
         name: `${role}-${hostTag(hosts[h])}-${n}`,
         vcpus,
         memMiB,
-        hvm: rand01(seed, hs, n, 8) < hvmShare,
-        vifs: Array.from({ length: nVifs }, (_, d) => ({ devid: d, mac: macFrom(seed, hs, n, 9, d) })),
-        vbds: Array.from({ length: nVbds }, (_, i) => ({ dev: 51712 + 16 * i, vdev: `xvd${String.fromCharCode(97 + i)}` })),
-        pktSize: 200 + (hash32(seed, hs, n, 10) % 1200),
-        sectPerReq: 8 + (hash32(seed, hs, n, 11) % 56),
+        hvm,
+        vifs,
+        vbds,
+        pktSize: 200 + r.int(1200),
+        sectPerReq: 8 + r.int(56),
         // Plain Xen + OVS hosts use vm-uuid, XenServer-style ones xs-vm-uuid: alternate by host.
         ovsUuidKey: useKey ? (h % 2 === 0 ? 'xs-vm-uuid' : 'vm-uuid') : null,
       });
-      profiles.push(profileFor(role, vcpus, nVifs, nVbds, rand01(seed, hs, n, 12)));
+      profiles.push(profileFor(role, vcpus, nVifs, nVbds, r.next()));
       home.push(h);
     }
   }

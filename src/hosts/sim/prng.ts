@@ -37,6 +37,11 @@ export class Xorshift {
     this.s = x >>> 0;
     return this.s / 4294967296;
   }
+  /** A raw uint32. */
+  word(): number {
+    this.next();
+    return this.s;
+  }
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
@@ -53,20 +58,24 @@ function hex8(n: number): string {
   return (n >>> 0).toString(16).padStart(8, '0');
 }
 
-/** A v4-shaped UUID (version nibble 4, variant 10xx) derived from hashed parts. */
-export function uuidFrom(...parts: number[]): string {
-  const base = hash32(...parts);
-  const a = hex8(hash32(base, 1));
-  const b = hex8(hash32(base, 2));
-  const c = hex8(hash32(base, 3));
-  const d = hex8(hash32(base, 4));
+/** A v4-shaped UUID (version nibble 4, variant 10xx) from four uint32 words. */
+export function uuidFromWords(w0: number, w1: number, w2: number, w3: number): string {
+  const a = hex8(w0);
+  const b = hex8(w1);
+  const c = hex8(w2);
+  const d = hex8(w3);
   const variant = ((parseInt(c[0], 16) & 0x3) | 0x8).toString(16);
   return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${variant}${c.slice(1, 4)}-${c.slice(4)}${d}`;
 }
 
-/** A Xen-style MAC (00:16:3e OUI) derived from hashed parts. */
-export function macFrom(...parts: number[]): string {
-  const h = hash32(...parts);
+/** A v4-shaped UUID derived from hashed parts. */
+export function uuidFrom(...parts: number[]): string {
+  const base = hash32(...parts);
+  return uuidFromWords(hash32(base, 1), hash32(base, 2), hash32(base, 3), hash32(base, 4));
+}
+
+/** A Xen-style MAC (00:16:3e OUI, locally unique part from one uint32). */
+export function macFromWord(h: number): string {
   const b = [(h >>> 16) & 0x7f, (h >>> 8) & 0xff, h & 0xff].map((x) => x.toString(16).padStart(2, '0'));
   return `00:16:3e:${b.join(':')}`;
 }

@@ -17,6 +17,7 @@ import {
 import { splitSample } from '../sample-script.ts';
 import { HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample } from '../types.ts';
 import { SshConnection } from './connection.ts';
+import { ChannelLimiter } from './limiter.ts';
 
 export interface SshHostSettings {
   /** Inventory name, used in messages (defaults to the address). */
@@ -60,8 +61,7 @@ export class SshAdapter implements HostAdapter {
   readonly kind = 'ssh' as const;
   readonly connection: SshConnection;
   private readonly label: string;
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly channels = new ChannelLimiter(MAX_COMMAND_CHANNELS);
 
   constructor(
     private readonly host: SshHostSettings,
@@ -138,7 +138,7 @@ export class SshAdapter implements HostAdapter {
 
   private async execOn(client: Client, args: Argv): Promise<ExecResult> {
     const command = shellQuoteArgv(args);
-    await this.acquire();
+    await this.channels.acquire();
     const started = performance.now();
     try {
       return await new Promise<ExecResult>((resolve, reject) => {
@@ -195,7 +195,7 @@ export class SshAdapter implements HostAdapter {
         });
       });
     } finally {
-      this.release();
+      this.channels.release();
     }
   }
 
@@ -203,20 +203,6 @@ export class SshAdapter implements HostAdapter {
     // A refused channel usually means a dying connection: start afresh next time.
     this.connection.drop(client);
     return new HostError('HostUnreachable', `${this.label}: could not open an SSH channel: ${err.message}`, { cause: err });
-  }
-
-  private acquire(): Promise<void> {
-    if (this.active < MAX_COMMAND_CHANNELS) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
   }
 }
 

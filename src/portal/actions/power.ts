@@ -7,6 +7,7 @@ import { assertMayAct, type Actor } from '../../auth/actor.ts';
 import { audit } from '../../auth/audit.ts';
 import { AuthError } from '../../auth/errors.ts';
 import { getVmForActor, type VmView } from '../queries/vms.ts';
+import { forgetLiveStates } from '../queries/live-state.ts';
 
 export const POWER_ACTIONS: readonly PowerAction[] = ['start', 'shutdown', 'reboot', 'destroy'];
 export const isPowerAction = (s: string): s is PowerAction => (POWER_ACTIONS as readonly string[]).includes(s);
@@ -33,10 +34,12 @@ export async function powerVm(ctx: AppContext, actor: Actor, vmUuid: string, act
     // `xl create` needs the domain name (it reads <name>.cfg); the other actions take the UUID.
     await ctx.hosts.adapterFor(host).power(action === 'start' ? vm.name : vm.uuid, action);
   } catch (err) {
+    forgetLiveStates(ctx, vm.hostId);
     const reason = err instanceof HostError || err instanceof AuthError ? `${err.code}: ${err.message}` : 'internal error';
     await audit(ctx, { ...base, action: `vm.${action}`, result: 'failed', detail: { reason } });
     throw err;
   }
+  forgetLiveStates(ctx, vm.hostId);
   await audit(ctx, { ...base, action: `vm.${action}`, result: 'ok' });
   return vm;
 }

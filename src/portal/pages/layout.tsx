@@ -61,7 +61,7 @@ export const Layout: FC<LayoutProps> = (p) => {
                   <a href="/ops/tithe">Tithe</a>
                 </>
               ) : null}
-              <a href="/api/reference">API</a>
+              <a href="/api/docs">API</a>
             </nav>
           ) : (
             <nav />

@@ -5,6 +5,7 @@ import type { Meter } from '../../db/schema/usage.ts';
 import { usageTotals } from '../../collectors/usage-series.ts';
 import { billingPeriod, getTenant, periodLabelAt, type Period } from '../../billing/index.ts';
 import { estimateTenantCharge } from './estimate-charge.ts';
+import { perContext } from './ttl-cache.ts';
 
 export interface PeriodEstimate {
   period: Period;
@@ -13,7 +14,14 @@ export interface PeriodEstimate {
   estimatedCharge: string | null;
 }
 
-export async function periodEstimate(ctx: AppContext, tenantId: string, vmUuids: string[]): Promise<PeriodEstimate> {
+/** Usage so far this period moves slowly; a dashboard may show a figure up to 30 s old. */
+const estimates = perContext<AppContext, PeriodEstimate>(30_000);
+
+export function periodEstimate(ctx: AppContext, tenantId: string, vmUuids: string[]): Promise<PeriodEstimate> {
+  return estimates(ctx).get(`${tenantId}:${[...vmUuids].sort().join(',')}`, () => computeEstimate(ctx, tenantId, vmUuids));
+}
+
+async function computeEstimate(ctx: AppContext, tenantId: string, vmUuids: string[]): Promise<PeriodEstimate> {
   const tenant = await getTenant(ctx, tenantId);
   const now = ctx.clock.now();
   const period = billingPeriod(tenant.billingDay, periodLabelAt(tenant.billingDay, now));

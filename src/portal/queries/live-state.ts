@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { listHosts } from '../../hosts/registry.ts';
 import { parseXlListLong } from '../../hosts/parsers/index.ts';
 import type { VmView } from './vms.ts';
+import { perContext } from './ttl-cache.ts';
 
 export interface LiveState {
   /** 'running' when the domain is listed on its host, 'stopped' when the host answered without it. */
@@ -13,6 +14,14 @@ export interface LiveState {
 }
 
 const LIVE_TIMEOUT_MS = 1500;
+/** A host's domain list is reused for a second: live enough for a page, cheap under load. */
+const LIVE_CACHE_MS = 1000;
+const domainCache = perContext<AppContext, Set<string> | null>(LIVE_CACHE_MS);
+
+/** Drops cached domain lists (after a power action, or when a test changes a fake host behind our back). */
+export function forgetLiveStates(ctx: AppContext, hostId?: string): void {
+  domainCache(ctx).forget(hostId);
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -28,12 +37,15 @@ export async function liveStates(ctx: AppContext, vms: VmView[]): Promise<Map<st
   const running = new Map<string, Set<string> | null>();
   await Promise.all(
     hosts.map(async (h) => {
-      try {
-        const text = await withTimeout(ctx.hosts.adapterFor(h).listDomains(), LIVE_TIMEOUT_MS);
-        running.set(h.id, new Set(parseXlListLong(text).map((d) => d.uuid ?? '').filter(Boolean)));
-      } catch {
-        running.set(h.id, null);
-      }
+      const set = await domainCache(ctx).get(h.id, async () => {
+        try {
+          const text = await withTimeout(ctx.hosts.adapterFor(h).listDomains(), LIVE_TIMEOUT_MS);
+          return new Set(parseXlListLong(text).map((d) => d.uuid ?? '').filter(Boolean));
+        } catch {
+          return null;
+        }
+      });
+      running.set(h.id, set);
     }),
   );
   for (const v of vms) {

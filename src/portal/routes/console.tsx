@@ -9,6 +9,7 @@ import { getVmForActor } from '../queries/vms.ts';
 import { authorizeConsole, ConsoleSession, type ConsoleGrant } from '../console-bridge.ts';
 import { Layout } from '../pages/layout.tsx';
 import { page } from '../render.ts';
+import { CSP } from '../middleware/security-headers.ts';
 
 type ConsoleEnv = PortalEnv & { Variables: { grant: ConsoleGrant } };
 
@@ -28,6 +29,8 @@ export function consolePages(ctx: AppContext, opts: PortalOptions): Hono<PortalE
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
         const auth = c.get('auth') as SessionAuth;
         const vm = await getVmForActor(ctx, auth.actor, c.req.param('id'));
+        // xterm.js injects its theme as a <style> element: this page alone allows inline styles (never scripts).
+        c.header('content-security-policy', CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
         return page(
           c,
           <Layout title={`Console · ${vm.name}`} auth={auth} csrf={c.get('csrf')} scripts={['/assets/xterm.js', '/assets/addon-fit.js', '/assets/console.js']} styles={['/assets/xterm.css']}>

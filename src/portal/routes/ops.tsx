@@ -1,7 +1,7 @@
 // Operator pages: hosts, tenants and users (invite, suspend), VM assignment, plans, invoice runs, tithe.
 import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { addHost, listHosts, removeHost } from '../../hosts/registry.ts';
+import { addHost, InvalidHostInput, listHosts, removeHost } from '../../hosts/registry.ts';
 import { assignVm, formatMoney, listPlans, listTenants, runInvoicePeriod, createPlan, type RunResult } from '../../billing/index.ts';
 import { titheStatement } from '../../billing/tithe/statement.ts';
 import { periodLabelAt } from '../../billing/index.ts';
@@ -123,9 +123,8 @@ export function opsPages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv> 
       });
       return hostsPage(c, { kind: 'ok', text: `Host ${h.name} added.` });
     } catch (err) {
-      const issues = (err as { issues?: { path: (string | number)[]; message: string }[] }).issues;
-      if (!issues) throw err;
-      return hostsPage(c, { kind: 'error', text: issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') }, 400);
+      if (!(err instanceof InvalidHostInput)) throw err;
+      return hostsPage(c, { kind: 'error', text: err.message }, 400);
     }
   });
   app.post('/ops/hosts/:id/remove', async (c) => {

@@ -1,0 +1,154 @@
+// Portal benchmark against the real server on 127.0.0.1 (PostgreSQL, simulated fleet, a tenant with 50 VMs),
+// each figure beside a Hono hello-world measured in the same run:
+//   - GET /api/v1/vms (bearer token) requests/s vs hello-world (goal ≥ 50%)
+//   - dashboard GET / (session cookie) p99 at 50 connections (goal < 50 ms)
+//   - console keystroke round trip over the WebSocket, median (goal < 5 ms)
+import autocannon from 'autocannon';
+import { Hono } from 'hono';
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { systemClock } from '../src/clock.ts';
+import { loadConfig } from '../src/config.ts';
+import type { AppContext } from '../src/context.ts';
+import { rows, sql } from '../src/db/client.ts';
+import { silentLogger } from '../src/log.ts';
+import { createAdapterProvider } from '../src/hosts/provider.ts';
+import { createSimFleet } from '../src/hosts/sim/fleet.ts';
+import { seedDemoFleet } from '../src/collectors/seed-demo.ts';
+import { runPollCycle } from '../src/collectors/poll.ts';
+import { assignVm, createPlan, createTenant } from '../src/billing/index.ts';
+import { createProviderRegistry } from '../src/billing/payments/select.ts';
+import { createUser } from '../src/auth/users.ts';
+import { createSession } from '../src/auth/sessions.ts';
+import { createApiToken } from '../src/auth/api-tokens.ts';
+import { actorFromSession } from '../src/portal/env.ts';
+import { startServer } from '../src/portal/server.ts';
+import { createBenchDatabase, fmt, progress, report } from './support.ts';
+
+interface Measured {
+  rps: number;
+  p99: number;
+  p50: number;
+  non2xx: number;
+}
+
+async function measure(url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<Measured> {
+  const r = await autocannon({ url, headers, duration: seconds, connections, pipelining: 1 });
+  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, non2xx: r.non2xx + r.errors };
+}
+
+/** Median milliseconds from sending one keystroke to seeing its echo. */
+async function keystrokeRoundTrip(baseUrl: string, vmUuid: string, cookie: string, csrf: string, samples: number): Promise<{ median: number; p95: number }> {
+  const t = await fetch(`${baseUrl}/vms/${vmUuid}/console-ticket`, { method: 'POST', headers: { cookie, origin: baseUrl, 'x-csrf-token': csrf } });
+  if (!t.ok) throw new Error(`bench portal: console ticket refused (${t.status})`);
+  const { ticket } = (await t.json()) as { ticket: string };
+  const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}/vms/${vmUuid}/console?ticket=${ticket}`, { headers: { cookie, origin: baseUrl } });
+  let waiting: ((s: string) => void) | null = null;
+  let buf = '';
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) return;
+    buf += data.toString();
+    if (waiting) waiting(buf);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_q, res) => reject(new Error(`bench portal: console refused (${res.statusCode})`)));
+  });
+  const until = (pred: (s: string) => boolean) =>
+    new Promise<void>((resolve) => {
+      if (pred(buf)) return resolve();
+      waiting = (s) => {
+        if (pred(s)) {
+          waiting = null;
+          resolve();
+        }
+      };
+    });
+  const send = (data: string) => ws.send(JSON.stringify({ type: 'data', data }));
+  await until((s) => s.includes('login: '));
+  send('bench\r');
+  await until((s) => s.includes('Password: '));
+  send('x\r');
+  await until((s) => s.includes(':~$ '));
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    buf = '';
+    const ch = String.fromCharCode(97 + (i % 26));
+    const t0 = performance.now();
+    send(ch);
+    await until((s) => s.includes(ch));
+    times.push(performance.now() - t0);
+    if (i % 50 === 49) {
+      send('\x03'); // ^C clears the line so it does not grow without end
+      await until((s) => s.includes(':~$ '));
+    }
+  }
+  ws.close();
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)], p95: times[Math.floor(times.length * 0.95)] };
+}
+
+export async function benchPortal(opts: { vms?: number; seconds?: number; connections?: number; keystrokes?: number } = {}): Promise<void> {
+  const vmCount = opts.vms ?? 50;
+  const seconds = opts.seconds ?? Number(process.env.BENCH_PORTAL_SECONDS ?? 10);
+  const connections = opts.connections ?? 50;
+  const b = await createBenchDatabase('portal');
+  const hello = new Hono().get('/hello', (c) => c.text('Hello, world!'));
+  let helloServer: ReturnType<typeof serve> | undefined;
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    progress(`portal: a tenant with ${vmCount} VMs on a simulated fleet`);
+    const clock = systemClock;
+    const start = new Date(clock.now().getTime() - 3_600_000);
+    const fleet = createSimFleet({ seed: 23, start, hosts: 5, vmsPerHost: Math.ceil(vmCount / 5), events: {} });
+    const config = { ...loadConfig({}), databaseUrl: b.url };
+    const ctx: AppContext = {
+      db: b.database.db,
+      clock,
+      log: silentLogger,
+      config,
+      hosts: createAdapterProvider({ fleet, clock, config, log: silentLogger }),
+      payments: createProviderRegistry(config.payments, clock),
+    };
+    await seedDemoFleet(ctx, { fleet });
+    await runPollCycle(ctx);
+    const uuids = (await rows<{ uuid: string }>(ctx.db, sql`select uuid::text as uuid from vms order by name limit ${vmCount}`)).map((r) => r.uuid);
+    if (uuids.length !== vmCount) throw new Error(`bench portal: the sim fleet produced ${uuids.length} VMs, wanted ${vmCount}`);
+    const tenant = await createTenant(ctx, { company: 'Bench Co', billingEmail: 'bench@bench.test', currency: 'EUR' });
+    const plan = await createPlan(ctx, { name: 'bench', currency: 'EUR', basePrice: 500n });
+    for (const vmUuid of uuids) await assignVm(ctx, { vmUuid, tenantId: tenant.id, planId: plan.id, from: start });
+    const owner = await createUser(ctx.db, { email: 'owner@bench.test', password: 'bench bench bench', role: 'owner', tenantId: tenant.id });
+    const { token: session, session: row } = await createSession(ctx, owner.id, { twoFactorVerified: true });
+    const cookie = `kb_session=${session}`;
+    const { token } = await createApiToken(ctx, actorFromSession(owner), { name: 'bench', readOnly: true });
+
+    server = await startServer(ctx, 0, '127.0.0.1');
+    const helloUrl = await new Promise<string>((resolve) => {
+      helloServer = serve({ fetch: hello.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve(`http://127.0.0.1:${info.port}/hello`));
+    });
+    const dash = await fetch(`${server.url}/`, { headers: { cookie } });
+    const html = await dash.text();
+    if (dash.status !== 200 || (html.match(/data-vm="/g) ?? []).length !== vmCount) throw new Error(`bench portal: dashboard answered ${dash.status} without ${vmCount} VMs`);
+
+    progress(`portal: autocannon ${connections} connections × ${seconds}s each (hello, API list, dashboard)`);
+    const base = await measure(helloUrl, {}, seconds, connections);
+    const list = await measure(`${server.url}/api/v1/vms`, { authorization: `Bearer ${token}` }, seconds, connections);
+    const dashboard = await measure(`${server.url}/`, { cookie }, seconds, connections);
+    progress('portal: console keystroke round trips');
+    const rtt = await keystrokeRoundTrip(server.url, uuids[0], cookie, row.csrfToken, opts.keystrokes ?? 500);
+    report(`Portal and API, tenant with ${vmCount} VMs (PostgreSQL, sim fleet, ${connections} connections)`, [
+      ['baseline: Hono hello-world', `${fmt(base.rps)} req/s  p99 ${fmt(base.p99)} ms  non-2xx ${base.non2xx}`],
+      ['GET /api/v1/vms', `${fmt(list.rps)} req/s  p99 ${fmt(list.p99)} ms  non-2xx ${list.non2xx}`],
+      ['  ratio to hello-world (goal ≥ 50%)', `${fmt((list.rps / base.rps) * 100, 1)}%`],
+      ['dashboard GET /', `${fmt(dashboard.rps)} req/s  p50 ${fmt(dashboard.p50)} ms  p99 ${fmt(dashboard.p99)} ms  non-2xx ${dashboard.non2xx}`],
+      ['  p99 (goal < 50 ms)', `${fmt(dashboard.p99)} ms`],
+      ['console keystroke round trip', `median ${fmt(rtt.median, 2)} ms  p95 ${fmt(rtt.p95, 2)} ms (goal: median < 5 ms)`],
+    ]);
+  } finally {
+    await server?.close();
+    await new Promise<void>((r) => (helloServer ? helloServer.close(() => r()) : r()));
+    await b.drop();
+  }
+}

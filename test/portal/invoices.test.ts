@@ -1,0 +1,75 @@
+// Invoice pages: list, detail with the billing HTML in a sandboxed frame, PDF, pay without a provider,
+// and refusals for other tenants, drafts, stale and missing sessions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { buildFixture, req, type Fixture } from './support.ts';
+import { runInvoicePeriod, createDraft } from '../../src/billing/index.ts';
+
+let database: TestDatabase;
+let f: Fixture;
+let invoiceA: string;
+let draftB: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  f = await buildFixture(database);
+  f.clock.set(new Date('2026-04-02T00:00:00Z'));
+  const run = await runInvoicePeriod(f.ctx, { period: '2026-03', tenantId: f.tenantA.id, finalize: true });
+  expect(run.numbers).toHaveLength(1);
+  invoiceA = (await import('../../src/billing/index.ts').then((m) => m.listInvoices(f.ctx, { tenantId: f.tenantA.id })))[0].id;
+  draftB = (await createDraft(f.ctx, { tenantId: f.tenantB.id, period: '2026-03' })).id;
+});
+afterAll(async () => database?.close());
+
+describe('invoice pages', () => {
+  it('lists the tenant’s finalized invoices, not drafts, not other tenants’', async () => {
+    const html = await (await req(f.app, '/invoices', { cookie: f.cookies.ownerA })).text();
+    expect(html).toContain(`data-invoice="${invoiceA}"`);
+    expect(html).toMatch(/KZ-2026-\d{6}/);
+    const b = await (await req(f.app, '/invoices', { cookie: f.cookies.ownerB })).text();
+    expect(b).not.toContain(invoiceA);
+    expect(b).not.toContain(draftB);
+  });
+
+  it('shows the detail with the billing HTML in a sandboxed frame that has its own CSP', async () => {
+    const html = await (await req(f.app, `/invoices/${invoiceA}`, { cookie: f.cookies.memberA })).text();
+    expect(html).toContain(`<iframe class="invoice" src="/invoices/${invoiceA}/html"`);
+    expect(html).toContain('sandbox=""');
+    const frame = await req(f.app, `/invoices/${invoiceA}/html`, { cookie: f.cookies.memberA });
+    expect(frame.status).toBe(200);
+    expect(frame.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
+    expect(frame.headers.get('content-security-policy')).not.toContain('script-src');
+    expect(await frame.text()).toContain('Acme');
+  });
+
+  it('serves the PDF', async () => {
+    const res = await req(f.app, `/invoices/${invoiceA}/pdf`, { cookie: f.cookies.ownerA });
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(new TextDecoder().decode(bytes.slice(0, 5))).toBe('%PDF-');
+  });
+
+  it('explains when no payment provider is configured', async () => {
+    const res = await req(f.app, `/invoices/${invoiceA}/pay`, { cookie: f.cookies.ownerA, form: { _csrf: f.csrf.ownerA } });
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain('not configured');
+  });
+
+  it('refuses other tenants, drafts for tenants, stale and missing sessions', async () => {
+    for (const path of [`/invoices/${invoiceA}`, `/invoices/${invoiceA}/html`, `/invoices/${invoiceA}/pdf`]) {
+      const other = await req(f.app, path, { cookie: f.cookies.ownerB });
+      expect(other.status, path).toBe(404);
+      expect(await other.text()).not.toContain('KZ-2026');
+      const none = await req(f.app, path);
+      expect(none.status).toBe(302);
+    }
+    expect((await req(f.app, `/invoices/${invoiceA}/pay`, { cookie: f.cookies.ownerB, form: { _csrf: f.csrf.ownerB } })).status).toBe(404);
+    expect((await req(f.app, `/invoices/${draftB}`, { cookie: f.cookies.ownerB })).status).toBe(404);
+    expect((await req(f.app, `/invoices/${draftB}`, { cookie: f.cookies.operator })).status).toBe(200);
+  });
+
+  it('forwards the payments module’s return URL to the invoice page', async () => {
+    const res = await req(f.app, `/portal/invoices/${invoiceA}?payment=succeeded`, { cookie: f.cookies.ownerA });
+    expect(res.headers.get('location')).toBe(`/invoices/${invoiceA}?payment=succeeded`);
+  });
+});

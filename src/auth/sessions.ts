@@ -1,6 +1,6 @@
 // Sessions as in the Lucia guide: random token in the cookie, SHA-256 of it as the row id,
 // 30-day sliding expiry renewed once half of it has elapsed.
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { sessions, users } from '../db/schema/auth.ts';
@@ -54,15 +54,27 @@ export interface ValidSession {
   renewed: boolean;
 }
 
+/** The lookup runs on every signed-in request: a named prepared statement per database handle saves re-planning it. */
+const lookups = new WeakMap<Db, ReturnType<typeof prepareLookup>>();
+function prepareLookup(db: Db) {
+  return db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sql.placeholder('id')))
+    .prepare('kb_session_lookup');
+}
+function lookup(db: Db) {
+  let q = lookups.get(db);
+  if (!q) lookups.set(db, (q = prepareLookup(db)));
+  return q;
+}
+
 /** Looks up the session a cookie token names; expired sessions and suspended users are refused (and expired rows deleted). */
 export async function validateSessionToken(deps: AuthDeps, token: string): Promise<ValidSession | null> {
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
   const id = hashToken(token);
-  const [row] = await deps.db
-    .select({ session: sessions, user: users })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, id));
+  const [row] = await lookup(deps.db).execute({ id });
   if (!row) return null;
   const now = deps.clock.now().getTime();
   if (now >= row.session.expiresAt.getTime()) {

@@ -159,3 +159,44 @@ export async function usageTotals(db: Db, vmUuids: string[], from: Date, to: Dat
   }
   return total;
 }
+
+/**
+ * How long the VM has been up without a break, as the buckets tell it (the tools report no boot time):
+ * walk back through consecutive minute buckets with a full minute of uptime, then through hour buckets.
+ * Null when the last minute bucket is not recent (the VM is down, or not polled lately).
+ */
+export async function currentUptimeSeconds(db: Db, vmUuid: string, now: Date): Promise<number | null> {
+  const minutes = await rows<{ bucket: string; up: string }>(
+    db,
+    sql`select bucket::text as bucket, uptime_seconds::text as up from usage_minute
+        where vm_uuid = ${vmUuid}::uuid and bucket > ${new Date(now.getTime() - 86_400_000).toISOString()}::timestamptz
+        order by bucket desc limit 1440`,
+  );
+  if (!minutes.length || now.getTime() - new Date(minutes[0].bucket).getTime() > 5 * 60_000) return null;
+  let start = new Date(minutes[0].bucket).getTime() + 60_000;
+  let expect = new Date(minutes[0].bucket).getTime();
+  for (const m of minutes) {
+    const t = new Date(m.bucket).getTime();
+    // a missing minute or a partial one is where the VM (re)started
+    if (t !== expect) break;
+    start = t + 60_000 - Math.round(Number(m.up) * 1000);
+    if (Number(m.up) < 59.5) break;
+    expect = t - 60_000;
+  }
+  if (minutes.length === 1440 && start <= new Date(minutes[1439].bucket).getTime()) {
+    const hours = await rows<{ bucket: string; up: string }>(
+      db,
+      sql`select bucket::text as bucket, uptime_seconds::text as up from usage_hour
+          where vm_uuid = ${vmUuid}::uuid and bucket < ${new Date(start).toISOString()}::timestamptz order by bucket desc limit 840`,
+    );
+    let hexpect = Math.floor(start / 3_600_000) * 3_600_000 - 3_600_000;
+    for (const h of hours) {
+      const t = new Date(h.bucket).getTime();
+      if (t !== hexpect) break;
+      start = t + 3_600_000 - Math.round(Number(h.up) * 1000);
+      if (Number(h.up) < 3599.5) break;
+      hexpect = t - 3_600_000;
+    }
+  }
+  return Math.max(0, Math.round((now.getTime() - start) / 1000));
+}

@@ -43,4 +43,20 @@ describe.skipIf(!onPostgres)('concurrent invoice runs (PostgreSQL)', () => {
     const [ctr] = await rows<{ v: string }>(t.db, sql`select last_value::text as v from invoice_number_counters where series = 'KZ-2026'`);
     expect(ctr.v).toBe('40');
   });
+
+  it('two concurrent overlapping assignments of one VM: the trigger lets exactly one commit', async () => {
+    const ctx = ctxFor(t.db);
+    const [a, b] = [await tenant(ctx), await tenant(ctx)];
+    const p = await plan(ctx);
+    const vm = await makeVm(t.db, 'race-assign');
+    const insertSlowly = (db: typeof t.db, tenantId: string, from: string) =>
+      db.transaction(async (tx) => {
+        await rows(tx, sql`insert into vm_assignments (vm_uuid, tenant_id, plan_id, valid_from) values (${vm}::uuid, ${tenantId}::uuid, ${p.id}::uuid, ${from}::timestamptz)`);
+        await rows(tx, sql`select pg_sleep(0.3)`);
+      });
+    const results = await Promise.allSettled([insertSlowly(t.db, a.id, '2026-03-01T00:00:00Z'), insertSlowly(second.db, b.id, '2026-03-05T00:00:00Z')]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const [c] = await rows<{ n: number }>(t.db, sql`select count(*)::int as n from vm_assignments where vm_uuid = ${vm}::uuid`);
+    expect(c.n).toBe(1);
+  });
 });

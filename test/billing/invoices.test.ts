@@ -6,6 +6,7 @@ import {
   assignVm, createDraft, finalizeInvoice, getInvoice, listInvoices, runInvoicePeriod, COMPONENTS, Decimal, type ComponentName,
 } from '../../src/billing/index.ts';
 import { ctxFor, fillHours, GIB, makeVm, MARCH, plan, tenant } from './fixtures.ts';
+import { loadHourSums } from '../../src/billing/rating/load.ts';
 
 /** Hour buckets whose values vary with the hour index, so sums are not trivially constant × hours. */
 async function fillVarying(db: Db, vm: string, from: string, to: string, seed: number): Promise<void> {
@@ -158,6 +159,24 @@ describe('invoice runs (both databases)', () => {
     const inv = await createDraft(ctx, { tenantId: ten.id, period: '2026-03' });
     // 2232 GiB × 0.0015 = 3.348 KWD = 3348 fils; subtotal 13848; tax = 13848 × 5/105 = 659.43 → 659; total = subtotal.
     expect([inv.subtotal, inv.tax, inv.total, inv.taxInclusive]).toEqual([13848n, 659n, 13848n, true]);
+  });
+
+  it('sums a whole-period group of VMs like the per-range join does (both aggregate paths agree)', async () => {
+    const vms: string[] = [];
+    for (let i = 0; i < 70; i++) {
+      const vm = await makeVm(t.db, `grp-${i}`);
+      await fillVarying(t.db, vm, '2026-05-01T00:00:00Z', '2026-05-03T00:00:00Z', i + 1);
+      vms.push(vm);
+    }
+    const ranges = vms.map((vm, i) => ({ assignmentId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, vmUuid: vm, start: new Date('2026-05-01T00:00:00Z'), end: new Date('2026-05-02T05:00:00Z') }));
+    const grouped = await loadHourSums(t.db, ranges);
+    const oneByOne = new Map();
+    for (const r of ranges) for (const [k, v] of await loadHourSums(t.db, [r])) oneByOne.set(k, v);
+    expect(grouped.size).toBe(70);
+    for (const r of ranges) {
+      for (const c of Object.keys(COMPONENTS)) expect(grouped.get(r.assignmentId)!.get(c)!.eq(oneByOne.get(r.assignmentId).get(c))).toBe(true);
+    }
+    expect(grouped.get(ranges[69].assignmentId)!.get('cpu_hours')!.isZero()).toBe(false);
   });
 
   it('skips tenants with nothing assigned in the period and removes their stale drafts', async () => {

@@ -51,14 +51,17 @@ describe('late usage (both databases)', () => {
 
     // April: nothing changed since March recorded the new February quantities → no repeated adjustment.
     ctx.clock.set(new Date('2026-05-01T01:00:00Z'));
-    const apr = await runInvoicePeriod(ctx, { period: '2026-04', tenantId: ten.id, dryRun: true });
+    const apr = await runInvoicePeriod(ctx, { period: '2026-04', tenantId: ten.id, dryRun: true, lateUsageLookback: 2 });
     expect(apr.invoices[0].lines.filter((l) => l.kind === 'adjustment')).toEqual([]);
 
     // Usage going down is credited the same way (negative adjustment).
     await rows(t.db, sql`update usage_hour set net_tx_bytes = 0 where vm_uuid = ${vm}::uuid and bucket >= '2026-02-10T00:00:00Z' and bucket < '2026-02-10T10:00:00Z'`);
-    const apr2 = await runInvoicePeriod(ctx, { period: '2026-04', tenantId: ten.id, dryRun: true });
+    const apr2 = await runInvoicePeriod(ctx, { period: '2026-04', tenantId: ten.id, dryRun: true, lateUsageLookback: 2 });
     const down = apr2.invoices[0].lines.filter((l) => l.kind === 'adjustment');
     expect(down.reduce((a, l) => a + l.amount, 0n)).toBe(-(320n + 340n + 25n)); // back below 6.80: 10 h × 0.25 GiB less → 65.5 GiB → 6.55
+    // The default look-back is one period: February is out of reach of an April run.
+    const aprDefault = await runInvoicePeriod(ctx, { period: '2026-04', tenantId: ten.id, dryRun: true });
+    expect(aprDefault.invoices[0].lines.filter((l) => l.kind === 'adjustment')).toEqual([]);
   });
 
   it('ignores adjustments recorded on a voided invoice (they were never billed)', async () => {
@@ -75,7 +78,7 @@ describe('late usage (both databases)', () => {
     const [mar] = await listInvoices(ctx, { tenantId: ten.id, period: '2026-03' });
     expect(mar.subtotal).toBe(100n);
     await voidInvoice(ctx, { invoiceId: mar.id, reason: 'wrong' });
-    const apr = await runInvoicePeriod(ctx, { period: '2026-04', tenantId: ten.id, dryRun: true });
+    const apr = await runInvoicePeriod(ctx, { period: '2026-04', tenantId: ten.id, dryRun: true, lateUsageLookback: 2 });
     expect(apr.invoices[0].lines.filter((l) => l.kind === 'adjustment').map((l) => l.amount)).toEqual([100n]);
   });
 });

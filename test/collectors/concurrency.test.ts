@@ -34,7 +34,7 @@ async function expectTruth(db: Db, fleet: SimFleet, from: Date) {
   }
 }
 
-describe.skipIf(!isPostgres)('collectors against PostgreSQL (multi-process, connection loss)', () => {
+describe.skipIf(!isPostgres)('collectors against PostgreSQL (multi-process, connection loss; skipped on PGlite: set TEST_DATABASE_URL)', () => {
   let t: TestDatabase | undefined;
   afterEach(async () => {
     await t?.close();

@@ -149,7 +149,10 @@ describe.skipIf(!existsSync(CHROMIUM))('portal in a browser', () => {
     await page.waitForSelector('#pay');
     const invoiceUrl = page.url();
     await page.click('#pay');
-    await page.waitForURL(/checkout\.stripe\.com/);
+    await page.waitForURL(/checkout\.stripe\.com/, { timeout: 10_000 }).catch(async (err: unknown) => {
+      await shot('pay-failed');
+      throw new Error(`no redirect to Checkout; the page at ${page.url()} says: ${(await page.textContent('main'))?.slice(0, 300)}`, { cause: err });
+    });
     const sessionId = /\/pay\/(cs_[A-Za-z0-9_]+)/.exec(page.url())![1];
     await shot('stripe-checkout');
     await stripe.completeCheckout(sessionId);

@@ -1,7 +1,7 @@
 // The exact-bigint JSON serialiser and parser shared by the parsers and the CLI.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseExactJson, toExactJson, type JsonOut } from '../../src/hosts/parsers/json.ts';
+import { JsonSyntaxError, parseExactJson, parseExactJsonSlow, toExactJson, type JsonOut } from '../../src/hosts/parsers/json.ts';
 
 describe('toExactJson', () => {
   it('prints bigints as exact digits and keeps key order', () => {
@@ -26,5 +26,35 @@ describe('toExactJson', () => {
         expect(parseExactJson(toExactJson([n]))).toEqual([n]);
       }),
     );
+  });
+});
+
+describe('parseExactJson fast path', () => {
+  it('agrees with the exact hand-written parser on any JSON text, incl. huge integers and awkward strings', () => {
+    const big = fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map((b) => ({ __big: b.toString() }));
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.array(big, { maxLength: 3 }), fc.string(), (v, bigs, str) => {
+        const text = JSON.stringify({ v, s: `${str} 12345678901234567890, [1]`, bigs }).replace(/\{"__big":"(-?\d+)"\}/g, '$1');
+        expect(parseExactJson(text)).toEqual(parseExactJsonSlow(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps 2^64-range counters exact and floats as numbers', () => {
+    expect(parseExactJson('{"a":[18446744073562662986,1.5,-2,1e3,"7"]}')).toEqual({ a: [18446744073562662986n, 1.5, -2n, 1000, '7'] });
+  });
+
+  it('still reports malformed text with its line', () => {
+    const err = (() => {
+      try {
+        parseExactJson('{\n"a": 01\n}');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(JsonSyntaxError);
+    expect((err as JsonSyntaxError).line).toBe(2);
+    expect(() => parseExactJson('[1,\n2,]')).toThrow(JsonSyntaxError);
   });
 });

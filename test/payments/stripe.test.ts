@@ -57,8 +57,9 @@ describe('Stripe off-session charge', () => {
     expect(['captured', 'already_paid']).toContain(a.outcome);
     expect(['captured', 'already_paid']).toContain(b.outcome);
     const reqs = h.stripe.posts('/v1/payment_intents').filter((q) => (q.body.metadata as Record<string, string>).invoice_id === invoiceId);
-    // Both clicks reached Stripe with the same key (the second may see 409 "in progress", then a replay).
-    expect(reqs.length).toBeGreaterThanOrEqual(2);
+    // Whether the second click reaches Stripe depends on timing: if the first has already committed, it
+    // answers already_paid without a call; otherwise it re-sends the same key (409 "in progress", or a replay).
+    expect(reqs.length).toBeGreaterThanOrEqual(1);
     expect(new Set(reqs.map((q) => q.headers['idempotency-key']))).toEqual(new Set([`inv_${invoiceId}_attempt_1`]));
     expect([...h.stripe.intents.values()].filter((pi) => (pi.metadata as Record<string, string>).invoice_id === invoiceId)).toHaveLength(1);
     expect(await paymentRows(invoiceId)).toHaveLength(1);

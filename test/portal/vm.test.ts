@@ -132,6 +132,8 @@ describe('usage charts', () => {
     // CPU: 30 s per minute = 0.5 cores on average in each full 5-minute bin
     expect(html).toMatch(/CPU: average [0-9.]+ cores, peak 0\.50 cores, 1 failed poll/);
     expect(html).toMatch(/Memory: average [0-9.]+ MiB, peak 1\.02k MiB/);
+    // 120 full minutes up to the last closed minute: two hours of uptime
+    expect(html).toContain('<dd id="uptime">2h 0m (from metering)</dd>');
     for (const range of ['7d', '30d', 'period']) {
       const r = await req(f.app, `/vms/${f.vmA}?range=${range}`, { cookie: f.cookies.ownerA });
       expect(r.status).toBe(200);

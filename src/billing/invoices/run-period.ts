@@ -21,7 +21,7 @@ export interface RunInvoicePeriodInput {
   finalize?: boolean;
   /** Tenants per set-based batch (one transaction each). */
   batchSize?: number;
-  /** How many earlier periods are checked for late usage. */
+  /** How many earlier periods are checked for late usage (default 1: the previous period). */
   lateUsageLookback?: number;
   numberPrefix?: string;
   dueDays?: number;
@@ -54,6 +54,16 @@ export interface RunResult {
   invoices: RatedInvoice[];
 }
 
+function addTotals(res: RunResult, counted: ReadonlyArray<RatedInvoice>): void {
+  for (const r of counted) {
+    const t = (res.totals[r.currency] ??= { invoices: 0, subtotal: 0n, tax: 0n, total: 0n });
+    t.invoices += 1;
+    t.subtotal += r.subtotal;
+    t.tax += r.tax;
+    t.total += r.total;
+  }
+}
+
 export async function runInvoicePeriod(ctx: BillingContext, input: RunInvoicePeriodInput): Promise<RunResult> {
   parsePeriodLabel(input.period);
   const dryRun = input.dryRun ?? false;
@@ -69,36 +79,38 @@ export async function runInvoicePeriod(ctx: BillingContext, input: RunInvoicePer
     numbers: [], totals: {}, invoices: [],
   };
   const now = ctx.clock.now();
+  const writeBatch = async (batch: TenantForRating[], rated: RatedInvoice[]): Promise<RatedInvoice[]> => {
+    const w = await inTransaction(ctx.db, (tx) =>
+      writeRatedInvoices(tx, batch.map((t) => t.id), input.period, rated, {
+        finalize: input.finalize ?? false, now, dueDays: input.dueDays ?? 14, prefix: input.numberPrefix ?? INVOICE_PREFIX,
+      }),
+    );
+    res.created += w.created;
+    res.replaced += w.replaced;
+    res.kept += w.kept;
+    res.skipped += w.skipped;
+    res.removed += w.removed;
+    res.numbers.push(...w.numbers);
+    return rated.filter((r) => w.written.has(r.tenantId));
+  };
   // Large runs read the period's usage in one set-based pass; small ones per batch (index probes).
   const preloaded = list.length > batchSize ? await preloadUsage(ctx.db, list, input.period, plansById) : undefined;
+  // Pipelined: batch i+1 is rated in JS while batch i is written by the database.
+  let pending: Promise<void> = Promise.resolve();
   for (let i = 0; i < list.length; i += batchSize) {
     const batch = list.slice(i, i + batchSize);
-    const rated = await rateBatch(ctx.db, batch, input.period, plansById, { lateUsageLookback: input.lateUsageLookback ?? 3, preloaded });
+    const rated = await rateBatch(ctx.db, batch, input.period, plansById, { lateUsageLookback: input.lateUsageLookback ?? 1, preloaded });
     res.tenantsRated += rated.length;
-    let counted = rated;
-    if (!dryRun) {
-      const w = await inTransaction(ctx.db, (tx) =>
-        writeRatedInvoices(tx, batch.map((t) => t.id), input.period, rated, {
-          finalize: input.finalize ?? false, now, dueDays: input.dueDays ?? 14, prefix: input.numberPrefix ?? INVOICE_PREFIX,
-        }),
-      );
-      res.created += w.created;
-      res.replaced += w.replaced;
-      res.kept += w.kept;
-      res.skipped += w.skipped;
-      res.removed += w.removed;
-      res.numbers.push(...w.numbers);
-      counted = rated.filter((r) => w.written.has(r.tenantId));
-    }
-    for (const r of counted) {
-      const t = (res.totals[r.currency] ??= { invoices: 0, subtotal: 0n, tax: 0n, total: 0n });
-      t.invoices += 1;
-      t.subtotal += r.subtotal;
-      t.tax += r.tax;
-      t.total += r.total;
-    }
     if (dryRun || input.collect) res.invoices.push(...rated);
-    input.onProgress?.(Math.min(i + batchSize, list.length), list.length);
+    await pending;
+    const done = Math.min(i + batchSize, list.length);
+    pending = (dryRun ? Promise.resolve(rated) : writeBatch(batch, rated)).then((counted) => {
+      addTotals(res, counted);
+      input.onProgress?.(done, list.length);
+    });
+    // Surface a failed write at the next await without an unhandled rejection in between.
+    pending.catch(() => undefined);
   }
+  await pending;
   return res;
 }

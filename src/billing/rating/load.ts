@@ -69,21 +69,55 @@ export async function loadSlices(db: Db, refs: ReadonlyArray<TenantPeriodRef>, p
   });
 }
 
-/** Sum of each component's meter over the hour buckets whose start lies in the slice's [start, end). */
-export async function loadHourSums(db: Db, ranges: ReadonlyArray<SliceRange>): Promise<UsageByAssignment> {
-  const out: UsageByAssignment = new Map();
-  if (ranges.length === 0) return out;
-  const names = Object.keys(COMPONENTS) as ComponentName[];
-  const r = await rows<Record<string, string>>(
-    db,
-    sql`select r.id::text as id,
-          coalesce(sum(u.cpu_seconds), 0)::text as cpu_hours,
+const SUMS = sql`coalesce(sum(u.cpu_seconds), 0)::text as cpu_hours,
           coalesce(sum(u.vcpu_seconds), 0)::text as vcpu_hours,
           coalesce(sum(u.mem_mib_seconds), 0)::text as memory_gib_hours,
           coalesce(sum(u.disk_read_bytes), 0)::text as disk_read_gib,
           coalesce(sum(u.disk_write_bytes), 0)::text as disk_write_gib,
           coalesce(sum(u.net_rx_bytes), 0)::text as network_in_gib,
-          coalesce(sum(u.net_tx_bytes), 0)::text as network_out_gib
+          coalesce(sum(u.net_tx_bytes), 0)::text as network_out_gib`;
+
+/** Ranges sharing one [start, end) in this number or more are summed like a plain period aggregate. */
+const SHARED_RANGE_MIN = 64;
+
+/**
+ * Sum of each component's meter over the hour buckets whose start lies in the slice's [start, end).
+ * Most slices of a run cover the whole period: those are summed per VM with one range scan of the period
+ * (the shape of a bare aggregate, which PostgreSQL parallelises); the rest join their own ranges.
+ */
+export async function loadHourSums(db: Db, ranges: ReadonlyArray<SliceRange>): Promise<UsageByAssignment> {
+  const out: UsageByAssignment = new Map();
+  const names = Object.keys(COMPONENTS) as ComponentName[];
+  const byRange = new Map<string, SliceRange[]>();
+  for (const r of ranges) {
+    const k = `${r.start.getTime()}|${r.end.getTime()}`;
+    byRange.set(k, [...(byRange.get(k) ?? []), r]);
+  }
+  const rest: SliceRange[] = [];
+  for (const group of byRange.values()) {
+    if (group.length < SHARED_RANGE_MIN) {
+      rest.push(...group);
+      continue;
+    }
+    // One VM has at most one slice per range (assignments never overlap), so vm → slice is unique here.
+    const idByVm = new Map(group.map((g) => [g.vmUuid, g.assignmentId]));
+    const r = await rows<Record<string, string>>(
+      db,
+      sql`select u.vm_uuid::text as vm, ${SUMS}
+          from usage_hour u
+          where u.vm_uuid = any(${arr(group.map((g) => g.vmUuid))}::uuid[])
+            and u.bucket >= ${iso(group[0].start)}::timestamptz and u.bucket < ${iso(group[0].end)}::timestamptz
+          group by u.vm_uuid`,
+    );
+    const zero = new Map(names.map((n) => [n, Decimal.ZERO]));
+    for (const g of group) out.set(g.assignmentId, zero);
+    for (const x of r) out.set(idByVm.get(x.vm)!, new Map(names.map((n) => [n, Decimal.parse(x[n])])));
+  }
+  if (rest.length === 0) return out;
+  ranges = rest;
+  const r = await rows<Record<string, string>>(
+    db,
+    sql`select r.id::text as id, ${SUMS}
         from unnest(${arr(ranges.map((x) => x.assignmentId))}::uuid[], ${arr(ranges.map((x) => x.vmUuid))}::uuid[],
                     ${arr(ranges.map((x) => iso(x.start)))}::timestamptz[], ${arr(ranges.map((x) => iso(x.end)))}::timestamptz[]) as r(id, vm, s, e)
         left join usage_hour u on u.vm_uuid = r.vm and u.bucket >= r.s and u.bucket < r.e

@@ -61,7 +61,7 @@ export function rateTenantPeriod(input: {
   const lines: RatedLine[] = [];
   const snap: UsageSnapshotRow[] = [];
   const pools = new Map<string, { pc: PlanComponent; raw: Decimal; included: Decimal; vms: number; start: Date; end: Date; planName: string }>();
-  const ordered = [...slices].sort((a, b) => a.vmName.localeCompare(b.vmName) || a.vmUuid.localeCompare(b.vmUuid) || a.start.getTime() - b.start.getTime());
+  const ordered = [...slices].sort(bySlice);
 
   for (const s of ordered) {
     const u = usage.get(s.assignmentId) ?? new Map<string, Decimal>();
@@ -135,4 +135,11 @@ export function rateTenantPeriod(input: {
     );
   }
   return { lines, usage: snap };
+}
+
+/** Lines ordered by VM name, then UUID, then time (plain code-unit order: stable across locales and fast). */
+function bySlice(a: AssignmentSlice, b: AssignmentSlice): number {
+  if (a.vmName !== b.vmName) return a.vmName < b.vmName ? -1 : 1;
+  if (a.vmUuid !== b.vmUuid) return a.vmUuid < b.vmUuid ? -1 : 1;
+  return a.start.getTime() - b.start.getTime();
 }

@@ -1,7 +1,7 @@
 // Live VM state straight from the hosts (`xl list -l`, one call per host, bounded wait), so the portal
 // shows a power action's effect at once instead of after the next poll. Falls back to the polled state.
 import type { AppContext } from '../../context.ts';
-import { listHosts } from '../../hosts/registry.ts';
+import { listHosts, type HostRecord } from '../../hosts/registry.ts';
 import { parseXlListLong } from '../../hosts/parsers/index.ts';
 import type { VmView } from './vms.ts';
 import { perContext } from './ttl-cache.ts';
@@ -17,10 +17,12 @@ const LIVE_TIMEOUT_MS = 1500;
 /** A host's domain list is reused for a second: live enough for a page, cheap under load. */
 const LIVE_CACHE_MS = 1000;
 const domainCache = perContext<AppContext, Set<string> | null>(LIVE_CACHE_MS);
+const hostListCache = perContext<AppContext, HostRecord[]>(LIVE_CACHE_MS);
 
 /** Drops cached domain lists (after a power action, or when a test changes a fake host behind our back). */
 export function forgetLiveStates(ctx: AppContext, hostId?: string): void {
   domainCache(ctx).forget(hostId);
+  hostListCache(ctx).forget();
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -33,7 +35,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 export async function liveStates(ctx: AppContext, vms: VmView[]): Promise<Map<string, LiveState>> {
   const out = new Map<string, LiveState>();
   const hostIds = new Set(vms.map((v) => v.hostId).filter((h): h is string => !!h));
-  const hosts = hostIds.size ? (await listHosts(ctx.db)).filter((h) => hostIds.has(h.id)) : [];
+  const hosts = hostIds.size ? (await hostListCache(ctx).get('all', () => listHosts(ctx.db))).filter((h) => hostIds.has(h.id)) : [];
   const running = new Map<string, Set<string> | null>();
   await Promise.all(
     hosts.map(async (h) => {

@@ -1,6 +1,6 @@
 // The VMs a caller may see: current assignment (tenant, plan) joined with the collector's latest view.
 // Tenant users see only VMs currently assigned to their tenant; operators see every VM.
-import { and, asc, eq, gt, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, lte, or, sql, type Placeholder } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import type { Db } from '../../db/client.ts';
 import { hosts, vms } from '../../db/schema/hosts.ts';
@@ -8,6 +8,7 @@ import { plans, tenants, vmAssignments } from '../../db/schema/billing.ts';
 import type { Actor } from '../../auth/actor.ts';
 import { AuthError } from '../../auth/errors.ts';
 import { isUuid } from '../../hosts/types.ts';
+import { perContext } from './ttl-cache.ts';
 
 export interface VmView {
   uuid: string;
@@ -26,7 +27,7 @@ export interface VmView {
   assignedFrom: Date | null;
 }
 
-function baseQuery(db: Db, now: Date) {
+function baseQuery(db: Db, now: Date | Placeholder) {
   // A left join on the assignment current at `now`: [valid_from, valid_to).
   const current = and(
     eq(vmAssignments.vmUuid, vms.uuid),
@@ -57,11 +58,40 @@ function baseQuery(db: Db, now: Date) {
     .leftJoin(hosts, eq(hosts.id, vms.hostId));
 }
 
+/** Named prepared statements per database handle: the list runs on every dashboard and API list request. */
+const statements = new WeakMap<Db, ReturnType<typeof prepare>>();
+function prepare(db: Db) {
+  const now = sql.placeholder('now');
+  return {
+    tenant: baseQuery(db, now).where(eq(vmAssignments.tenantId, sql.placeholder('tenant'))).orderBy(asc(vms.name)).prepare('kb_vms_of_tenant'),
+    all: baseQuery(db, now).orderBy(asc(vms.name)).prepare('kb_vms_all'),
+  };
+}
+function prepared(db: Db) {
+  let s = statements.get(db);
+  if (!s) statements.set(db, (s = prepare(db)));
+  return s;
+}
+
+/**
+ * Lists are reused for a second per tenant: the collector updates VMs every poll interval anyway, and under
+ * load (a dashboard or API client polling) concurrent requests then share one query. Operator verbs that
+ * change assignments call forgetVmLists.
+ */
+const LIST_CACHE_MS = 1000;
+const lists = perContext<object, VmView[]>(LIST_CACHE_MS);
+
+export function forgetVmLists(ctx: object): void {
+  lists(ctx).forget();
+}
+
 export async function listVmsForActor(ctx: Pick<AppContext, 'db' | 'clock'>, actor: Actor): Promise<VmView[]> {
-  const q = baseQuery(ctx.db, ctx.clock.now());
-  if (actor.role === 'operator') return q.orderBy(asc(vms.name));
-  if (!actor.tenantId) return [];
-  const list = await q.where(eq(vmAssignments.tenantId, actor.tenantId)).orderBy(asc(vms.name));
+  if (actor.role !== 'operator' && !actor.tenantId) return [];
+  const key = actor.role === 'operator' ? '*' : (actor.tenantId as string);
+  const now = ctx.clock.now().toISOString();
+  const list = await lists(ctx).get(key, () =>
+    actor.role === 'operator' ? prepared(ctx.db).all.execute({ now }) : prepared(ctx.db).tenant.execute({ now, tenant: key }),
+  );
   return actor.vmUuid ? list.filter((v) => v.uuid === actor.vmUuid) : list;
 }
 

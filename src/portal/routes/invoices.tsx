@@ -10,6 +10,10 @@ import { getInvoiceForActor, listInvoicesForActor } from '../queries/invoices.ts
 import { CsrfField, Layout, type Notice } from '../pages/layout.tsx';
 import { fmtDate } from '../pages/vm-parts.tsx';
 import { page } from '../render.ts';
+import { CSP } from '../middleware/security-headers.ts';
+
+/** Hosted payment pages the pay button may lead to (Stripe Checkout, PayPal approval). */
+const PROVIDER_PAGES = 'https://checkout.stripe.com https://www.paypal.com https://www.sandbox.paypal.com';
 
 /** The invoice document may carry its own inline styles; scripts stay forbidden. */
 const INVOICE_FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'";
@@ -65,6 +69,8 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
     const inv = await getInvoiceForActor(ctx, auth.actor, c.req.param('id') ?? '');
     const payable = (inv.status === 'finalized' || inv.status === 'uncollectible') && inv.total > 0n;
     const outcome = c.req.query('payment');
+    // The pay form's POST answers with a redirect to the provider's hosted page; form-action must allow it.
+    c.header('content-security-policy', CSP.replace("form-action 'self'", `form-action 'self' ${PROVIDER_PAGES}`));
     const shown = notice ?? (outcome ? { kind: outcome === 'failed' ? 'error' : 'info', text: `Payment: ${outcome.replace(/[^a-z_]/g, '').replace(/_/g, ' ')}.` } as Notice : null);
     return page(
       c,

@@ -12,7 +12,8 @@ import { AuthError } from '../../auth/errors.ts';
 import type { UserRole } from '../../db/schema/auth.ts';
 import { clientIp, type PortalContext, type PortalEnv, type SessionAuth } from '../env.ts';
 import type { PortalOptions } from '../options.ts';
-import { listVmsForActor } from '../queries/vms.ts';
+import { forgetVmLists, listVmsForActor } from '../queries/vms.ts';
+import { forgetLiveStates } from '../queries/live-state.ts';
 import { CsrfField, Layout, type Notice } from '../pages/layout.tsx';
 import { fmtDate } from '../pages/vm-parts.tsx';
 import { page } from '../render.ts';
@@ -121,6 +122,7 @@ export function opsPages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv> 
         keyPath: opt('keyPath'),
         hostKey: opt('hostKey'),
       });
+      forgetLiveStates(ctx);
       return hostsPage(c, { kind: 'ok', text: `Host ${h.name} added.` });
     } catch (err) {
       if (!(err instanceof InvalidHostInput)) throw err;
@@ -130,6 +132,8 @@ export function opsPages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv> 
   app.post('/ops/hosts/:id/remove', async (c) => {
     const h = await removeHost(ctx.db, c.req.param('id'));
     await ctx.hosts.forget(h.id);
+    forgetLiveStates(ctx);
+    forgetVmLists(ctx);
     return hostsPage(c, { kind: 'ok', text: `Host ${h.name} removed.` });
   });
 
@@ -282,6 +286,7 @@ export function opsPages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv> 
   app.post('/ops/vms/:id/assign', async (c) => {
     const b = await c.req.parseBody();
     const a = await assignVm(ctx, { vmUuid: c.req.param('id'), tenantId: formString(b, 'tenantId'), planId: formString(b, 'planId') });
+    forgetVmLists(ctx);
     return vmsPage(c, { kind: 'ok', text: `VM ${a.vmUuid} assigned from ${fmtDate(a.validFrom)}.` });
   });
 

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
 import { HostError, type PowerAction } from '../../hosts/types.ts';
-import { usageSeries, type SeriesBin } from '../../collectors/usage-series.ts';
+import { currentUptimeSeconds, usageSeries, type SeriesBin } from '../../collectors/usage-series.ts';
 import { clientIp, type PortalContext, type PortalEnv, type SessionAuth } from '../env.ts';
 import { listVmsForActor, getVmForActor, type VmView } from '../queries/vms.ts';
 import { liveStates, type LiveState } from '../queries/live-state.ts';
@@ -10,7 +10,7 @@ import { periodEstimate, type PeriodEstimate } from '../queries/estimate.ts';
 import { isPowerAction, powerVm, POWER_ACTIONS, POWER_LABEL } from '../actions/power.ts';
 import { CsrfField, Layout, type Notice } from '../pages/layout.tsx';
 import { CHARTS, UsageChart } from '../pages/chart.tsx';
-import { StateBadge, fmtDate, fmtQuantity } from '../pages/vm-parts.tsx';
+import { StateBadge, fmtDate, fmtDuration, fmtQuantity } from '../pages/vm-parts.tsx';
 import { page } from '../render.ts';
 import { billingPeriod, getTenant, periodLabelAt } from '../../billing/index.ts';
 
@@ -115,6 +115,7 @@ export function vmPages(ctx: AppContext): Hono<PortalEnv> {
     } else {
       from = new Date(now.getTime() - (RANGES[range].ms ?? 30 * 86_400_000));
     }
+    const uptime = live?.state === 'stopped' ? null : await currentUptimeSeconds(ctx.db, vm.uuid, now);
     const series = await usageSeries(ctx.db, { vmUuid: vm.uuid, from, to: now, bin: RANGES[range].bin, hostId: vm.hostId });
     return page(
       c,
@@ -126,6 +127,8 @@ export function vmPages(ctx: AppContext): Hono<PortalEnv> {
             <dd>
               <StateBadge live={live} fallback={vm.state} />
             </dd>
+            <dt>Uptime</dt>
+            <dd id="uptime">{uptime === null ? '—' : `${fmtDuration(uptime)} (from metering)`}</dd>
             <dt>UUID</dt>
             <dd class="mono">{vm.uuid}</dd>
             <dt>Plan</dt>

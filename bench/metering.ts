@@ -52,12 +52,20 @@ export async function benchIngest(vms = 2_000, minutes = 100): Promise<void> {
       const sink = (await b.raw`copy copy_baseline (vm_uuid, bucket, cpu_seconds, vcpu_seconds, mem_mib_seconds, disk_read_bytes, disk_write_bytes, net_rx_bytes, net_tx_bytes, uptime_seconds, samples) from stdin`.writable()) as Writable;
       await pipeline(Readable.from(lines()), sink);
     });
+    // The server's own ceiling for this upsert: the same rows, already in a table, no client work at all.
+    await b.raw.unsafe(`create table upsert_ceiling (like usage_minute including all)`);
+    const ceiling = await timed(() =>
+      b.raw.unsafe(`insert into upsert_ceiling select * from copy_baseline order by bucket, vm_uuid
+                    on conflict (bucket, vm_uuid) do update set cpu_seconds = upsert_ceiling.cpu_seconds + excluded.cpu_seconds`),
+    );
     const ingestRate = (total * 1000) / ingest.ms;
+    const ceilingRate = (total * 1000) / ceiling.ms;
     const copyRate = (total * 1000) / copy.ms;
     report('ingest into usage_minute (PostgreSQL)', [
       ['collector upsert (unnest, pre-aggregated)', `${fmt(ingestRate)} rows/s`],
       ['baseline: raw COPY into a plain table', `${fmt(copyRate)} rows/s`],
-      ['ratio (goal ≥ 50%)', `${fmt((ingestRate / copyRate) * 100, 1)}%`],
+      ['ratio to COPY (goal ≥ 50%)', `${fmt((ingestRate / copyRate) * 100, 1)}%`],
+      ['server-side ceiling: INSERT … SELECT … ON CONFLICT of the same rows', `${fmt(ceilingRate)} rows/s (collector at ${fmt((ingestRate / ceilingRate) * 100, 1)}% of it)`],
     ]);
   } finally {
     await b.drop();

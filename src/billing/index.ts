@@ -24,21 +24,34 @@
 // Periods: billingPeriod(billingDay, 'YYYY-MM') -> { start, end } — [YYYY-MM-day, next month-day) at 00:00 UTC.
 //
 // Rating / invoices (schema: invoices, invoice_lines, invoice_usage, invoice_number_counters, credit_notes, credit_note_lines)
-//   runInvoicePeriod(ctx, { period: 'YYYY-MM', tenantId?, dryRun?, finalize?, onProgress? }) -> RunResult
-//       rates every active tenant with assignments in the period; writes/replaces DRAFTS only; never touches
-//       finalized invoices; dryRun returns the same RatedInvoice[] without writing.
+//   runInvoicePeriod(ctx, { period: 'YYYY-MM', tenantId?, dryRun?, finalize?, lateUsageLookback? (1), batchSize? (500),
+//                            collect?, onProgress? }) -> RunResult
+//       rates every tenant (any status) with an assignment in its period; writes/replaces DRAFTS only; never touches
+//       finalized invoices; dryRun returns the same RatedInvoice[] without writing. Safe to run concurrently
+//       (unique (tenant, period_start) decides; numbers come from a counter row locked FOR UPDATE).
+//   Late usage: hour buckets changed after a period was invoiced (up to `lateUsageLookback` periods back) are
+//       re-priced with that period's plan and slices; the difference is added to the NEXT invoice as 'adjustment'
+//       lines dated with the old period (invoice_usage keeps the billed raw quantities per assignment/component).
+//   Rules: an hour bucket belongs to the assignment in force at its start; base price prorated by assigned ms /
+//       period ms (largest remainder across the VM's slices); allowances are per assignment, not prorated;
+//       cap = plan.monthlyCap prorated like the base, applied to base + per-VM usage lines; p95 prorated by share.
 //   createDraft(ctx, { tenantId, period }) -> InvoiceWithLines            (one tenant, draft only)
 //   finalizeInvoice(ctx, { invoiceId }) -> Invoice    number 'KZ-2026-000001' (gapless per series/year)
 //   voidInvoice(ctx, { invoiceId, reason? }) / markUncollectible(ctx, { invoiceId }) / markPaid(ctx, { invoiceId, paidAt?, paymentRef? })
 //       status: draft -> finalized -> paid | void | uncollectible (uncollectible -> paid | void). Enforced by DB triggers.
 //   createCreditNote(ctx, { invoiceId, amount (minor units, tax-inclusive), reason }) -> CreditNote  number 'KZC-2026-000001'
-//   getInvoice(ctx, id), getInvoiceByNumber(ctx, number), listInvoices(ctx, { tenantId?, period?, status? })
+//   getInvoice(ctx, id), getInvoiceByNumber(ctx, number), getInvoiceForTenant(ctx, tenantId, period),
+//   listInvoices(ctx, { tenantId?, period?, status? }), listCreditNotes(ctx, invoiceId)
+//   Invoice lines: kind 'base' | 'usage' | 'pooled' | 'p95' | 'cap' | 'adjustment'; quantity shown at 6 dp,
+//       amount computed from the exact quantity (one half-even rounding per line); vm_uuid null for pooled lines.
 //   Invoice amounts: subtotal = Σ line.amount; exclusive tax: total = subtotal + tax;
 //                    inclusive tax (tenant.pricesIncludeTax): total = subtotal and `tax` is the part of it that is tax.
 //
 // Rendering
 //   buildInvoiceView(ctx, { invoiceId, provider }) -> InvoiceView     (provider: ProviderDetails; providerFromEnv(env))
-//   renderInvoiceHtml(view) -> string (self-contained, escaped);  renderInvoicePdf(view, { compress? }) -> Promise<Buffer>
+//   renderInvoiceHtml(view, { fragment? }) -> string (self-contained, escaped; fragment = the <article> only)
+//   renderInvoicePdf(view, { compress? }) -> Promise<Buffer>
+//   providerFromEnv(env): BILLING_PROVIDER_NAME / _ADDRESS ('\n' separates lines) / _TAX_ID / _EMAIL
 
 export * from './errors.ts';
 export * from './context.ts';

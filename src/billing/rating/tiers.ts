@@ -20,12 +20,24 @@ export function graduate(raw: Decimal, includedRaw: Decimal, tiers: ReadonlyArra
   const inc = Decimal.min(raw, includedRaw);
   if (!inc.isZero()) out.push({ tier: 'included', from: Decimal.ZERO, to: inc, units: inc, unitPrice: Decimal.ZERO });
   let lo = Decimal.ZERO;
-  tiers.forEach((t, i) => {
-    const hi = t.upTo === null ? null : Decimal.parse(t.upTo).mul(divisor);
+  parsedTiers(tiers, divisor).forEach((t, i) => {
     const from = Decimal.max(lo, includedRaw);
-    const to = hi === null ? raw : Decimal.min(hi, raw);
-    if (to.cmp(from) > 0) out.push({ tier: i + 1, from, to, units: to.sub(from), unitPrice: Decimal.parse(t.unitPrice) });
-    if (hi !== null) lo = hi;
+    const to = t.hi === null ? raw : Decimal.min(t.hi, raw);
+    if (to.cmp(from) > 0) out.push({ tier: i + 1, from, to, units: to.sub(from), unitPrice: t.unitPrice });
+    if (t.hi !== null) lo = t.hi;
   });
   return out;
+}
+
+// Plans are immutable, so their tiers are parsed once per run rather than once per VM and component.
+const cache = new WeakMap<ReadonlyArray<Tier>, Map<bigint, Array<{ hi: Decimal | null; unitPrice: Decimal }>>>();
+function parsedTiers(tiers: ReadonlyArray<Tier>, divisor: bigint): Array<{ hi: Decimal | null; unitPrice: Decimal }> {
+  let byDivisor = cache.get(tiers);
+  if (!byDivisor) cache.set(tiers, (byDivisor = new Map()));
+  let parsed = byDivisor.get(divisor);
+  if (!parsed) {
+    parsed = tiers.map((t) => ({ hi: t.upTo === null ? null : Decimal.parse(t.upTo).mul(divisor), unitPrice: Decimal.parse(t.unitPrice) }));
+    byDivisor.set(divisor, parsed);
+  }
+  return parsed;
 }

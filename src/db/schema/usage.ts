@@ -28,6 +28,7 @@ const meterColumns = () => ({
   samples: integer('samples').notNull().default(0),
 });
 
+/** Rolled-up grains are read per VM over time (charts, rating): keyed (vm, bucket) plus a time index. */
 const bucketTable = (name: string) =>
   pgTable(
     name,
@@ -35,7 +36,15 @@ const bucketTable = (name: string) =>
     (t) => [primaryKey({ columns: [t.vmUuid, t.bucket] }), index(`${name}_bucket`).on(t.bucket)],
   );
 
-export const usageMinute = bucketTable('usage_minute');
+/**
+ * The ingest table is written every poll and read only by time (rollups, retention): keyed (bucket, vm) so a
+ * cycle's rows append at the right edge of one B-tree, with no second index to maintain.
+ */
+export const usageMinute = pgTable(
+  'usage_minute',
+  { vmUuid: uuid('vm_uuid').notNull(), bucket: tstz('bucket').notNull(), ...meterColumns() },
+  (t) => [primaryKey({ columns: [t.bucket, t.vmUuid] })],
+);
 export const usage5Min = bucketTable('usage_5min');
 export const usageHour = bucketTable('usage_hour');
 export const usageDay = bucketTable('usage_day');

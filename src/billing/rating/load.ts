@@ -105,8 +105,8 @@ export async function loadHourSums(db: Db, ranges: ReadonlyArray<SliceRange>): P
       db,
       sql`select u.vm_uuid::text as vm, ${SUMS}
           from usage_hour u
-          where u.vm_uuid = any(${arr(group.map((g) => g.vmUuid))}::uuid[])
-            and u.bucket >= ${iso(group[0].start)}::timestamptz and u.bucket < ${iso(group[0].end)}::timestamptz
+          join unnest(${arr(group.map((g) => g.vmUuid))}::uuid[]) as g(vm) on g.vm = u.vm_uuid
+          where u.bucket >= ${iso(group[0].start)}::timestamptz and u.bucket < ${iso(group[0].end)}::timestamptz
           group by u.vm_uuid`,
     );
     const zero = new Map(names.map((n) => [n, Decimal.ZERO]));

@@ -23,27 +23,44 @@ function providerFor(d: PaymentsDeps, inv: PayableInvoice): ProviderName {
   return name;
 }
 
-/** Reuse the open attempt (same key → same charge) or open the next one; races resolve on the unique index. */
-async function openAttempt(d: PaymentsDeps, inv: PayableInvoice, provider: ProviderName, method: 'checkout' | 'off_session'): Promise<Payment> {
+/**
+ * Reuse the open attempt (same key → same charge) or open the next one; races resolve on the unique index.
+ * Checked again here, not only before: a concurrent click may have captured between the caller's check
+ * and this transaction, and opening a new attempt then would charge twice.
+ */
+async function openAttempt(
+  d: PaymentsDeps,
+  inv: PayableInvoice,
+  provider: ProviderName,
+  method: 'checkout' | 'off_session',
+): Promise<{ paid: Payment } | { open: Payment }> {
   return inTransaction(d.db, async (tx) => {
-    const [last] = await tx
-      .select()
-      .from(payments)
-      .where(and(eq(payments.invoiceId, inv.id), eq(payments.method, method)))
-      .orderBy(desc(payments.attempt))
-      .limit(1);
-    if (last && last.status === 'pending') return last;
-    const attempt = (last?.attempt ?? 0) + 1;
-    const key = method === 'off_session' ? `inv_${inv.id}_attempt_${attempt}` : `inv_${inv.id}_checkout_${attempt}`;
-    const [row] = await tx
-      .insert(payments)
-      .values({ invoiceId: inv.id, tenantId: inv.tenantId, provider, method, attempt, amount: inv.total, currency: inv.currency, idempotencyKey: key, createdAt: d.clock.now() })
-      .onConflictDoNothing()
-      .returning();
-    if (row) return row;
-    const [other] = await tx.select().from(payments).where(eq(payments.idempotencyKey, key));
-    return other;
+    const paid = await alreadyPaid(tx, inv.id);
+    if (paid) return { paid };
+    const open = await openOrReuse(tx, inv, provider, method, d);
+    return { open };
   });
+}
+
+async function openOrReuse(tx: Db, inv: PayableInvoice, provider: ProviderName, method: 'checkout' | 'off_session', d: PaymentsDeps): Promise<Payment> {
+  const [last] = await tx
+    .select()
+    .from(payments)
+    .where(and(eq(payments.invoiceId, inv.id), eq(payments.method, method)))
+    .orderBy(desc(payments.attempt))
+    .limit(1);
+  // A succeeded one seen here was captured after the check above: its key replays the same charge.
+  if (last && (last.status === 'pending' || last.status === 'succeeded')) return last;
+  const attempt = (last?.attempt ?? 0) + 1;
+  const key = method === 'off_session' ? `inv_${inv.id}_attempt_${attempt}` : `inv_${inv.id}_checkout_${attempt}`;
+  const [row] = await tx
+    .insert(payments)
+    .values({ invoiceId: inv.id, tenantId: inv.tenantId, provider, method, attempt, amount: inv.total, currency: inv.currency, idempotencyKey: key, createdAt: d.clock.now() })
+    .onConflictDoNothing()
+    .returning();
+  if (row) return row;
+  const [other] = await tx.select().from(payments).where(eq(payments.idempotencyKey, key));
+  return other;
 }
 
 async function alreadyPaid(db: Db, invoiceId: string): Promise<Payment | undefined> {
@@ -87,7 +104,9 @@ export async function chargeInvoice(d: PaymentsDeps, input: { invoiceId: string 
     .from(paymentCustomers)
     .where(and(eq(paymentCustomers.tenantId, inv.tenantId), eq(paymentCustomers.provider, provider)));
   if (!cust?.defaultPaymentMethod) throw new PaymentError('NoPaymentMethod', `tenant ${inv.tenantId} has no saved ${provider} payment method for autopay`);
-  const p = await openAttempt(d, inv, provider, 'off_session');
+  const attempt = await openAttempt(d, inv, provider, 'off_session');
+  if ('paid' in attempt) return { payment: attempt.paid, outcome: 'already_paid' };
+  const p = attempt.open;
   const impl = d.providers.get(provider);
   const result = await impl.chargeOffSession({
     paymentId: p.id,
@@ -109,7 +128,9 @@ export async function startCheckout(d: PaymentsDeps, input: { invoiceId: string 
   assertPayable(inv);
   if (await alreadyPaid(d.db, inv.id)) throw new PaymentError('NotPayable', `invoice ${inv.number ?? inv.id} is already paid`);
   const provider = providerFor(d, inv);
-  const p = await openAttempt(d, inv, provider, 'checkout');
+  const attempt = await openAttempt(d, inv, provider, 'checkout');
+  if ('paid' in attempt) throw new PaymentError('NotPayable', `invoice ${inv.number ?? inv.id} is already paid`);
+  const p = attempt.open;
   if (p.redirectUrl) return { payment: p, redirectUrl: p.redirectUrl };
   const impl = d.providers.get(provider);
   const [cust] = await d.db.select().from(paymentCustomers).where(and(eq(paymentCustomers.tenantId, inv.tenantId), eq(paymentCustomers.provider, provider)));

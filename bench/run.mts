@@ -1,7 +1,6 @@
 // `npm run bench`: every benchmark, each figure printed beside a baseline measured in the same run.
 // Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres); creates and drops kb_bench_* databases.
-// Select parts with arguments: npm run bench -- ingest poll rollup invoice api portal
-import { benchApi } from './api.ts';
+// Select parts with arguments: npm run bench -- ingest poll rollup invoice portal
 import { benchInvoiceRun } from './invoice-run.ts';
 import { benchIngest, benchPollCycle, benchRollup } from './metering.ts';
 import { benchPortal } from './portal.ts';
@@ -12,7 +11,6 @@ const all: Record<string, Bench> = {
   poll: () => benchPollCycle(),
   rollup: () => benchRollup(Number(process.env.BENCH_ROLLUP_VMS ?? 1000), Number(process.env.BENCH_ROLLUP_DAYS ?? 30)),
   invoice: () => benchInvoiceRun(),
-  api: () => benchApi(),
   portal: () => benchPortal(),
 };
 

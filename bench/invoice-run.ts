@@ -99,6 +99,6 @@ export async function benchInvoiceRun(opts: InvoiceBenchOptions = {}): Promise<v
       ['PDF render', `${fmt(pdf.ms / Math.max(1, some.length), 1)} ms per invoice (${some.length} invoices, avg ${fmt(bytes / Math.max(1, some.length) / 1024, 1)} KiB)`],
     ]);
   } finally {
-    if (!process.env.BENCH_KEEP) await b.drop(); else process.stderr.write(`kept ${b.url}\n`);
+    await b.drop();
   }
 }

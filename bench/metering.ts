@@ -90,6 +90,8 @@ export async function benchPollCycle(intervalSeconds = 10): Promise<void> {
       payments: createProviderRegistry(config.payments, clock),
     };
     // Due at the manual clock's start (the column's default is the database's real now()).
+    fleet.advanceTo(start);
+    const rssAfterFleet = process.memoryUsage().rss;
     await b.raw`insert into hosts (name, adapter, next_poll_at) select unnest(${fleet.hostNames as string[]}::text[]), 'sim', ${start.toISOString()}::timestamptz`;
     progress('poll: first cycle sets baselines');
     await runPollCycle(ctx);

@@ -1,5 +1,6 @@
 // Environment → typed, validated configuration. The one place that reads process.env.
 import { z } from 'zod';
+import type { ProviderDetails } from './billing/render/provider.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -35,6 +36,11 @@ const ConfigSchema = z.object({
   TITHE_PAYPAL_PAYEE: z.string().min(3).optional(),
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),
   DUNNING_RETRY_DAYS: z.string().regex(/^\d+(,\d+)*$/, 'comma-separated day offsets, e.g. 1,3,7').default('1,3,7'),
+  // The invoicing party printed on invoices; `\n` (backslash-n) separates address lines.
+  BILLING_PROVIDER_NAME: z.string().min(1).default('Kamikazi Hosting'),
+  BILLING_PROVIDER_ADDRESS: z.string().default(''),
+  BILLING_PROVIDER_TAX_ID: z.string().default(''),
+  BILLING_PROVIDER_EMAIL: z.string().default(''),
   DUNNING_SUSPEND_AFTER_DAYS: z.coerce.number().int().min(0).max(365).optional(),
 });
 
@@ -54,6 +60,8 @@ export type Config = {
   demoSeed: boolean;
   simSeed: number;
   payments: PaymentsConfig;
+  /** Who issues the invoices (name, address, tax id, e-mail). */
+  billingProvider: ProviderDetails;
 };
 
 /** Payment providers, tithe and dunning settings (see src/billing/payments/select.ts). */
@@ -97,6 +105,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoSeed: e.DEMO_SEED,
     simSeed: e.SIM_SEED,
     payments: paymentsConfig(e),
+    billingProvider: {
+      name: e.BILLING_PROVIDER_NAME,
+      address: e.BILLING_PROVIDER_ADDRESS.replace(/\\n/g, '\n'),
+      taxId: e.BILLING_PROVIDER_TAX_ID,
+      email: e.BILLING_PROVIDER_EMAIL,
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppContext } from '../context.ts';
 import { AuthError } from '../auth/errors.ts';
-import { providerFromEnv, type ProviderDetails } from '../billing/render/provider.ts';
+import type { ProviderDetails } from '../billing/render/provider.ts';
 import type { ApiEnv } from './env.ts';
 import { apiAuth, TokenCache } from './auth.ts';
 import { handleApiError, validationHook } from './errors.ts';
@@ -26,7 +26,7 @@ export interface ApiOptions {
 
 export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<ApiEnv> {
   const api = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
-  const provider = opts.provider ?? providerFromEnv(process.env);
+  const provider = opts.provider ?? ctx.config.billingProvider;
 
   api.use('*', async (c, next) => {
     const requestId = randomUUID();

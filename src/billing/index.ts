@@ -48,10 +48,9 @@
 //                    inclusive tax (tenant.pricesIncludeTax): total = subtotal and `tax` is the part of it that is tax.
 //
 // Rendering
-//   buildInvoiceView(ctx, { invoiceId, provider }) -> InvoiceView     (provider: ProviderDetails; providerFromEnv(env))
+//   buildInvoiceView(ctx, { invoiceId, provider }) -> InvoiceView     (provider: ProviderDetails = config.billingProvider)
 //   renderInvoiceHtml(view, { fragment? }) -> string (self-contained, escaped; fragment = the <article> only)
 //   renderInvoicePdf(view, { compress? }) -> Promise<Buffer>
-//   providerFromEnv(env): BILLING_PROVIDER_NAME / _ADDRESS ('\n' separates lines) / _TAX_ID / _EMAIL
 
 export * from './errors.ts';
 export * from './context.ts';

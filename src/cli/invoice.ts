@@ -6,7 +6,6 @@ import { runInvoicePeriod } from '../billing/invoices/run-period.ts';
 import { getInvoiceByNumber, listInvoices } from '../billing/invoices/queries.ts';
 import { toInvoiceView } from '../billing/render/view-model.ts';
 import { renderInvoicePdf } from '../billing/render/pdf.ts';
-import { providerFromEnv } from '../billing/render/provider.ts';
 import { getTenant } from '../billing/catalogue/tenants.ts';
 import { formatAmount } from '../billing/money.ts';
 import { createCliContext } from './context.ts';
@@ -81,7 +80,7 @@ export const command: Command = {
         }
         const inv = await getInvoiceByNumber(ctx, positionals[0]);
         const tenant = await getTenant(ctx, inv.tenantId);
-        const view = toInvoiceView(inv, tenant, providerFromEnv(process.env));
+        const view = toInvoiceView(inv, tenant, cli.ctx.config.billingProvider);
         if (values.pdf) {
           writeFileSync(values.pdf, await renderInvoicePdf(view));
           process.stderr.write(`wrote ${values.pdf}\n`);

@@ -1,4 +1,5 @@
 // Rendering: one view model → escaped self-contained HTML and a PDF with the invoice number in its text.
+import { loadConfig } from '../../src/config.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import {
-  assignVm, buildInvoiceView, createDraft, finalizeInvoice, markPaid, providerFromEnv, renderInvoiceHtml, renderInvoicePdf, type InvoiceView,
+  assignVm, buildInvoiceView, createDraft, finalizeInvoice, markPaid, renderInvoiceHtml, renderInvoicePdf, type InvoiceView,
 } from '../../src/billing/index.ts';
 import { ctxFor, fillHours, GIB, makeVm, MARCH, plan, tenant } from './fixtures.ts';
 
@@ -14,7 +15,7 @@ describe('invoice rendering (both databases)', () => {
   let t: TestDatabase;
   let view: InvoiceView;
   let number: string;
-  const provider = providerFromEnv({ BILLING_PROVIDER_NAME: 'Kamikazi Hosting GmbH', BILLING_PROVIDER_ADDRESS: 'Hauptstr. 1\\n10115 Berlin', BILLING_PROVIDER_TAX_ID: 'DE123456789' });
+  const provider = loadConfig({ BILLING_PROVIDER_NAME: 'Kamikazi Hosting GmbH', BILLING_PROVIDER_ADDRESS: 'Hauptstr. 1\\n10115 Berlin', BILLING_PROVIDER_TAX_ID: 'DE123456789' }).billingProvider;
 
   beforeAll(async () => {
     t = await createTestDatabase();

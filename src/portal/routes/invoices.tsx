@@ -2,7 +2,7 @@
 // tenant's payment provider (Stripe Checkout or PayPal approval, via the payments module).
 import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { buildInvoiceView, formatMoney, providerFromEnv, renderInvoiceHtml, renderInvoicePdf } from '../../billing/index.ts';
+import { buildInvoiceView, formatMoney, renderInvoiceHtml, renderInvoicePdf } from '../../billing/index.ts';
 import { startCheckout } from '../../billing/payments/charge.ts';
 import { PaymentError, type PaymentsDeps } from '../../billing/payments/deps.ts';
 import type { PortalContext, PortalEnv, SessionAuth } from '../env.ts';
@@ -20,7 +20,7 @@ const INVOICE_FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 
 export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
   const app = new Hono<PortalEnv>();
-  const provider = providerFromEnv(process.env);
+  const provider = ctx.config.billingProvider;
   const paymentsDeps = (): PaymentsDeps => ({ db: ctx.db, clock: ctx.clock, log: ctx.log, payments: ctx.config.payments, providers: ctx.payments, hosts: ctx.hosts });
 
   app.get('/invoices', async (c) => {

@@ -106,11 +106,12 @@ export async function benchPollCycle(intervalSeconds = 10): Promise<void> {
     const best = cycles.reduce((a, c) => (c.ms < a.ms ? c : a));
     const median = [...cycles].sort((a, c) => a.ms - c.ms)[1];
     const rss = process.memoryUsage().rss / 2 ** 20;
+    const heap = process.memoryUsage().heapUsed / 2 ** 20;
     const simHeap = (rssAfterFleet - rssBefore) / 2 ** 20;
     report(`poll cycle: ${best.hosts} sim hosts, ${best.vms} VMs (parse + delta + write)`, [
       ['wall, median of 3 (goal < 2 s)', `${fmt(median.ms)} ms (best ${fmt(best.ms)} ms)`],
       [`collector CPU per ${intervalSeconds} s interval (goal < 25%)`, `${fmt((median.cpuMs / (intervalSeconds * 1000)) * 100, 1)}% of one core`],
-      ['process RSS, collector + in-process sim fleet (goal < 200 MB for the collector)', `${fmt(rss)} MB (the 20,000-VM sim fleet alone: ${fmt(simHeap)} MB at start)`],
+      ['process RSS, collector + in-process sim fleet (goal < 200 MB for the collector)', `${fmt(rss)} MB, JS heap in use ${fmt(heap)} MB (the 20,000-VM sim fleet alone: ${fmt(simHeap)} MB at start)`],
     ]);
     await ctx.hosts.closeAll();
   } finally {

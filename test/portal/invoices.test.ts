@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildFixture, req, type Fixture } from './support.ts';
 import { runInvoicePeriod, createDraft } from '../../src/billing/index.ts';
+import { eq } from 'drizzle-orm';
+import { payments } from '../../src/db/schema/payments.ts';
 
 let database: TestDatabase;
 let f: Fixture;
@@ -40,6 +42,24 @@ describe('invoice pages', () => {
     expect(frame.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
     expect(frame.headers.get('content-security-policy')).not.toContain('script-src');
     expect(await frame.text()).toContain('Acme');
+  });
+
+  it('shows the payment history: failed autopay with its reason (escaped), a capture and its refund', async () => {
+    const base = { invoiceId: invoiceA, tenantId: f.tenantA.id, provider: 'stripe', amount: 1234n, currency: 'USD' };
+    await f.ctx.db.insert(payments).values([
+      { ...base, method: 'off_session', attempt: 1, status: 'failed', failureReason: 'card <declined>', idempotencyKey: `inv_${invoiceA}_attempt_1`, createdAt: new Date('2026-04-02T01:00:00Z') },
+      { ...base, method: 'checkout', attempt: 1, status: 'succeeded', refundedAmount: 234n, idempotencyKey: `inv_${invoiceA}_checkout_1`, createdAt: new Date('2026-04-02T02:00:00Z'), capturedAt: new Date('2026-04-02T02:01:00Z') },
+    ]);
+    const html = await (await req(f.app, `/invoices/${invoiceA}`, { cookie: f.cookies.memberA })).text();
+    const table = html.slice(html.indexOf('<table id="payments">'), html.indexOf('</table>', html.indexOf('<table id="payments">')));
+    expect(table).toContain('autopay');
+    expect(table).toContain('card &lt;declined&gt;');
+    expect(table).not.toContain('<declined>');
+    expect(table).toMatch(/succeeded<\/td><td>[^<]*12\.34[^<]*<\/td><td>[^<]*2\.34/);
+    const other = await (await req(f.app, `/invoices/${invoiceA}`, { cookie: f.cookies.ownerB })).text();
+    expect(other).not.toContain('card &lt;declined&gt;');
+    // The rows were made up for this page only: the invoice stays unpaid for the tests that follow.
+    await f.ctx.db.delete(payments).where(eq(payments.invoiceId, invoiceA));
   });
 
   it('serves the PDF', async () => {

@@ -4,7 +4,8 @@ import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
 import { buildInvoiceView, formatMoney, renderInvoiceHtml, renderInvoicePdf } from '../../billing/index.ts';
 import { startCheckout } from '../../billing/payments/charge.ts';
-import { PaymentError, type PaymentsDeps } from '../../billing/payments/deps.ts';
+import { PaymentError, paymentsDeps } from '../../billing/payments/deps.ts';
+import { invoicePaymentHistory, type PaymentHistoryEntry } from '../../billing/payments/history.ts';
 import type { PortalContext, PortalEnv, SessionAuth } from '../env.ts';
 import { getInvoiceForActor, listInvoicesForActor } from '../queries/invoices.ts';
 import { CsrfField, Layout, type Notice } from '../pages/layout.tsx';
@@ -21,7 +22,6 @@ const INVOICE_FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
   const app = new Hono<PortalEnv>();
   const provider = ctx.config.billingProvider;
-  const paymentsDeps = (): PaymentsDeps => ({ db: ctx.db, clock: ctx.clock, log: ctx.log, payments: ctx.config.payments, providers: ctx.payments, hosts: ctx.hosts });
 
   app.get('/invoices', async (c) => {
     const auth = c.get('auth') as SessionAuth;
@@ -68,6 +68,7 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
     const auth = c.get('auth') as SessionAuth;
     const inv = await getInvoiceForActor(ctx, auth.actor, c.req.param('id') ?? '');
     const payable = (inv.status === 'finalized' || inv.status === 'uncollectible') && inv.total > 0n;
+    const history = await invoicePaymentHistory(ctx.db, inv.id);
     const outcome = c.req.query('payment');
     // The pay form's POST answers with a redirect to the provider's hosted page; form-action must allow it.
     c.header('content-security-policy', CSP.replace("form-action 'self'", `form-action 'self' ${PROVIDER_PAGES}`));
@@ -101,6 +102,7 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
             ) : null}
           </div>
         </div>
+        <PaymentHistory entries={history} />
         <iframe class="invoice" src={`/invoices/${inv.id}/html`} title={`Invoice ${inv.number ?? ''}`} sandbox=""></iframe>
       </Layout>,
       status,
@@ -128,7 +130,7 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
     const auth = c.get('auth') as SessionAuth;
     const inv = await getInvoiceForActor(ctx, auth.actor, c.req.param('id'));
     try {
-      const { redirectUrl } = await startCheckout(paymentsDeps(), { invoiceId: inv.id });
+      const { redirectUrl } = await startCheckout(paymentsDeps(ctx), { invoiceId: inv.id });
       return c.redirect(redirectUrl, 303);
     } catch (err) {
       if (!(err instanceof PaymentError)) {
@@ -146,4 +148,42 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
   });
 
   return app;
+}
+
+const METHOD_LABEL: Record<string, string> = { checkout: 'checkout', off_session: 'autopay' };
+
+/** Every attempt to collect this invoice, so a tenant can see what was charged, failed or refunded. */
+function PaymentHistory({ entries }: { entries: PaymentHistoryEntry[] }) {
+  if (entries.length === 0) return null;
+  return (
+    <section class="card">
+      <h2>Payments</h2>
+      <table id="payments">
+        <thead>
+          <tr>
+            <th>Started</th>
+            <th>Provider</th>
+            <th>Method</th>
+            <th>Status</th>
+            <th>Amount</th>
+            <th>Refunded</th>
+            <th>Note</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((p) => (
+            <tr data-attempt={String(p.attempt)}>
+              <td>{fmtDate(p.createdAt)}</td>
+              <td>{p.provider}</td>
+              <td>{METHOD_LABEL[p.method] ?? p.method}</td>
+              <td>{p.status}</td>
+              <td>{formatMoney({ amount: p.amount, currency: p.currency })}</td>
+              <td>{p.refundedAmount > 0n ? formatMoney({ amount: p.refundedAmount, currency: p.currency }) : '–'}</td>
+              <td>{p.disputedAmount > 0n ? `disputed ${formatMoney({ amount: p.disputedAmount, currency: p.currency })}` : (p.failureReason ?? '')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
 }

@@ -17,10 +17,15 @@ function checkHost(v: SimHostView, xen3: boolean): void {
     expect(rows).toHaveLength(v.domains.length + 1);
     const dom0 = rows.find((r) => r.name === 'Domain-0');
     expect(dom0).toMatchObject({ cpuSeconds: v.dom0.cpuNs / 1_000_000_000n, memKiB: v.dom0.memKiB, maxMemKiB: null, maxMemPercent: null, vcpus: v.dom0.vcpus, nets: 0, vbds: 0 });
-    for (const d of v.domains) {
+    // xentop prints rows sorted by full name (stable), so a row is found by position: cut names can
+    // collide (two "analytics-…" VMs both print "analytics-"), and their counters may be equal too.
+    const byName = (x: string, y: string) => (x.toLowerCase() < y.toLowerCase() ? -1 : x.toLowerCase() > y.toLowerCase() ? 1 : 0);
+    const order = ['Domain-0', ...v.domains.map((d) => d.name)].map((n, i) => ({ n, i })).sort((a, b) => byName(a.n, b.n) || a.i - b.i);
+    for (const [k, d] of v.domains.entries()) {
       const name = full ? d.name : d.name.slice(0, 10);
-      const r = rows.find((x) => x.name === name && x.memKiB === d.memKiB && x.cpuSeconds === d.cpuNs / 1_000_000_000n);
-      expect(r, `${name} in xentop`).toBeDefined();
+      const r = rows[order.findIndex((o) => o.i === k + 1)];
+      expect(r?.name, `${name} in xentop`).toBe(name);
+      expect(r).toMatchObject({ memKiB: d.memKiB, cpuSeconds: d.cpuNs / 1_000_000_000n });
       expect(r).toMatchObject({
         maxMemKiB: d.memKiB, vcpus: d.vcpus, nets: d.vifs.length, vbds: d.vbds.length,
         netTxKiB: sum(d.vifs.map((x) => x.guestRxBytes)) / 1024n, // NETTX = guest ingress
@@ -98,7 +103,11 @@ describe('sim print → parse round trip', () => {
           for (const h of fleet.hostNames) checkHost(fleet.hostView(h), p.xen3);
         },
       ),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Found by CI: two VMs whose cut names collide ("analytics-") with equal counters at t = 0.
+        examples: [[{ seed: -228398483, seconds: 0, ms: 0, hvmShare: 0, ext: 'all', garbage: false, xen3: false, wrap: undefined, events: false }]],
+      },
     );
   });
 });

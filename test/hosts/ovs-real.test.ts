@@ -188,7 +188,8 @@ describe('real Open vSwitch interface statistics via LocalAdapter', () => {
     const bIngress = delta(afterB, beforeB, 'tx_bytes');
     const bEgress = delta(afterB, beforeB, 'rx_bytes');
     expect(bIngress).toBeGreaterThanOrEqual(BigInt(bytes));
-    expect(bIngress).toBeLessThanOrEqual(egress);
+    // Up to a stray neighbour-discovery/multicast frame the bridge floods to B that did not come from A.
+    expect(bIngress).toBeLessThanOrEqual(egress + BigInt(ND_SLACK));
     expect(bEgress).toBeLessThanOrEqual(ingress + BigInt(ND_SLACK));
     expect(bEgress).toBeGreaterThanOrEqual(ingress - BigInt(ND_SLACK));
   });

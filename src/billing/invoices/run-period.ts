@@ -1,8 +1,7 @@
 // runInvoicePeriod: rate every tenant (or one) for a period label in batches and write drafts (optionally
 // finalizing them). Re-running replaces drafts only; finalized invoices are never touched. dryRun writes nothing.
-import { asc, eq } from 'drizzle-orm';
-import { tenants } from '../../db/schema/billing.ts';
-import { plans } from '../../db/schema/billing.ts';
+import { and, asc, eq, ne } from 'drizzle-orm';
+import { invoices, plans, tenants } from '../../db/schema/billing.ts';
 import { inTransaction } from '../../db/client.ts';
 import type { BillingContext } from '../context.ts';
 import { parsePeriodLabel } from '../period.ts';
@@ -71,11 +70,17 @@ export async function runInvoicePeriod(ctx: BillingContext, input: RunInvoicePer
   const tq = ctx.db
     .select({ id: tenants.id, company: tenants.company, currency: tenants.currency, taxRatePercent: tenants.taxRatePercent, pricesIncludeTax: tenants.pricesIncludeTax, billingDay: tenants.billingDay })
     .from(tenants);
-  const list: TenantForRating[] = await (input.tenantId ? tq.where(eq(tenants.id, input.tenantId)) : tq).orderBy(asc(tenants.id));
+  const all: TenantForRating[] = await (input.tenantId ? tq.where(eq(tenants.id, input.tenantId)) : tq).orderBy(asc(tenants.id));
+  // Finalized (or later) invoices never change: their tenants are not rated again. writeRatedInvoices still
+  // re-checks under row locks, for an invoice finalized while this run was rating.
+  const closed = new Set(
+    (await ctx.db.select({ tenantId: invoices.tenantId }).from(invoices).where(and(eq(invoices.period, input.period), ne(invoices.status, 'draft')))).map((r) => r.tenantId),
+  );
+  const list = all.filter((t) => !closed.has(t.id));
   const planRows: Plan[] = await ctx.db.select().from(plans);
   const plansById = new Map(planRows.map((p) => [p.id, p]));
   const res: RunResult = {
-    period: input.period, dryRun, tenantsConsidered: list.length, tenantsRated: 0, created: 0, replaced: 0, kept: 0, skipped: 0, removed: 0,
+    period: input.period, dryRun, tenantsConsidered: all.length, tenantsRated: 0, created: 0, replaced: 0, kept: all.length - list.length, skipped: 0, removed: 0,
     numbers: [], totals: {}, invoices: [],
   };
   const now = ctx.clock.now();

@@ -32,7 +32,8 @@ export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<A
     const requestId = randomUUID();
     c.set('requestId', requestId);
     await next();
-    c.header('x-request-id', requestId);
+    // Straight on the response's headers: c.header() after the handler rebuilds the response around a stream.
+    c.res.headers.set('x-request-id', requestId);
   });
   const tokenCache = new TokenCache(opts.tokenCacheMs ?? 1000);
   api.use('/v1/*', apiAuth(ctx, { publicUrl: opts.publicUrl ?? ctx.config.payments.publicUrl }, tokenCache));

@@ -1,5 +1,7 @@
 // Tenant pages for VMs: dashboard, VM detail with charts, power actions with a confirmation step.
 import { Hono } from 'hono';
+import { raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
 import type { AppContext } from '../../context.ts';
 import { HostError, type PowerAction } from '../../hosts/types.ts';
 import { currentUptimeSeconds, usageSeries, type SeriesBin } from '../../collectors/usage-series.ts';
@@ -36,7 +38,13 @@ export function vmPages(ctx: AppContext): Hono<PortalEnv> {
     const vms = await listVmsForActor(ctx, auth.actor);
     const live = await liveStates(ctx, vms);
     const estimate = auth.actor.tenantId ? await periodEstimate(ctx, auth.actor.tenantId, vms.map((v) => v.uuid)) : null;
-    return page(c, <Dashboard auth={auth} csrf={c.get('csrf')} vms={vms} live={live} estimate={estimate} />);
+    const body = await dashboardBody({ operator: auth.actor.role === 'operator', vms, live, estimate });
+    return page(
+      c,
+      <Layout title="Dashboard" auth={auth} csrf={c.get('csrf')}>
+        {body}
+      </Layout>,
+    );
   });
 
   app.get('/vms/:id', async (c) => {
@@ -179,8 +187,33 @@ export function vmPages(ctx: AppContext): Hono<PortalEnv> {
   return app;
 }
 
-const Dashboard = (p: { auth: SessionAuth; csrf: string; vms: VmView[]; live: Map<string, LiveState>; estimate: PeriodEstimate | null }) => (
-  <Layout title="Dashboard" auth={p.auth} csrf={p.csrf}>
+interface DashboardData {
+  operator: boolean;
+  vms: VmView[];
+  live: Map<string, LiveState>;
+  estimate: PeriodEstimate | null;
+}
+
+/**
+ * The dashboard's body (nothing per user or session in it) rendered once per cached VM list, estimate and set of
+ * live states: a tenant's dashboards polled under load then cost a comparison instead of 50 table rows each.
+ */
+const dashboardBodies = new WeakMap<VmView[], { sig: string; estimate: PeriodEstimate | null; html: HtmlEscapedString }>();
+async function dashboardBody(p: DashboardData): Promise<HtmlEscapedString> {
+  const states = p.vms.map((v) => {
+    const l = p.live.get(v.uuid);
+    return l ? `${l.state}:${l.live}` : '';
+  });
+  const sig = `${p.operator}|${states.join(',')}`;
+  const hit = dashboardBodies.get(p.vms);
+  if (hit && hit.sig === sig && hit.estimate === p.estimate) return hit.html;
+  const html = raw(await (<DashboardBody {...p} />).toString());
+  dashboardBodies.set(p.vms, { sig, estimate: p.estimate, html });
+  return html;
+}
+
+const DashboardBody = (p: DashboardData) => (
+  <>
     <h1>Dashboard</h1>
     {p.estimate ? (
       <div class="card" id="period">
@@ -217,7 +250,7 @@ const Dashboard = (p: { auth: SessionAuth; csrf: string; vms: VmView[]; live: Ma
             <th>vCPU</th>
             <th>Memory</th>
             <th>Plan</th>
-            {p.auth.actor.role === 'operator' ? <th>Tenant</th> : null}
+            {p.operator ? <th>Tenant</th> : null}
           </tr>
         </thead>
         <tbody>
@@ -232,11 +265,11 @@ const Dashboard = (p: { auth: SessionAuth; csrf: string; vms: VmView[]; live: Ma
               <td>{v.vcpus}</td>
               <td>{v.memoryMiB} MiB</td>
               <td>{v.planName ?? '—'}</td>
-              {p.auth.actor.role === 'operator' ? <td>{v.tenantName ?? 'unassigned'}</td> : null}
+              {p.operator ? <td>{v.tenantName ?? 'unassigned'}</td> : null}
             </tr>
           ))}
         </tbody>
       </table>
     )}
-  </Layout>
+  </>
 );

@@ -1,6 +1,6 @@
 // Fixed argv for every command a host adapter runs, built only from validated data.
 // `shellQuoteArgv` is the ONE place an argv becomes a shell string (the SSH exec request needs one).
-import { SAMPLE_SCRIPT } from './sample-script.ts';
+import { OVS_COLUMNS, SAMPLE_SCRIPT } from './sample-script.ts';
 import { assertDomainRef, HostError, isUuid, type PowerAction } from './types.ts';
 
 declare const validated: unique symbol;
@@ -34,7 +34,7 @@ export function listDomainsArgv(): Argv {
 }
 
 export function interfaceStatsArgv(): Argv {
-  return argv('ovs-vsctl', '--format=json', 'list', 'Interface');
+  return argv('ovs-vsctl', '--format=json', `--columns=${OVS_COLUMNS}`, 'list', 'Interface');
 }
 
 /**

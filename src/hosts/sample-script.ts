@@ -9,13 +9,19 @@ import { HostError, type RawSample } from './types.ts';
  * followed by exactly that many bytes of stdout, then of the tool's first stderr line, then `\n`.
  * Byte counts (LC_ALL=C makes `${#var}` count bytes) mean no tool output can forge a marker.
  * Sections, in order: xl (`xl list -l`), xentop (`xentop -b -i 1 -f`), ovs (`ovs-vsctl --format=json
- * list Interface`, empty with exit 0 when ovs-vsctl is not installed), vbd.
+ * --columns=OVS_COLUMNS list Interface`, empty with exit 0 when ovs-vsctl is not installed), vbd.
  * VBD counters come from sysfs, not xentop: libxenstat reads `statistics/rd_sect` into the write field
  * and never fills VBD_RSECT, so real hosts print garbage there. One line per backend:
  * `vbd-<domid>-<dev> rd_sect wr_sect rd_req wr_req oo_req`; a backend that vanishes mid-read is skipped.
  * Everything else is shell builtins (read, printf, command -v), so a sample costs the three tools,
  * mktemp and rm: the sysfs reads fork nothing however many VBDs the host has.
  */
+/**
+ * The Interface columns the collector reads. Asking for just these (ovs-vsctl prints them in this order)
+ * halves the text a host sends and we parse: a full row carries some 36 columns besides the counters.
+ */
+export const OVS_COLUMNS = 'name,ofport,statistics,external_ids';
+
 export const SAMPLE_SCRIPT = `LC_ALL=C
 export LC_ALL
 root=$1
@@ -37,7 +43,7 @@ run() {
 run xl xl list -l
 run xentop xentop -b -i 1 -f
 if command -v ovs-vsctl >/dev/null 2>&1; then
-  run ovs ovs-vsctl --format=json list Interface
+  run ovs ovs-vsctl --format=json --columns=${OVS_COLUMNS} list Interface
 else
   emit ovs 0 '' ''
 fi
@@ -62,7 +68,7 @@ const SECTIONS: readonly SectionName[] = ['xl', 'xentop', 'ovs', 'vbd'];
 const SECTION_COMMAND: Record<SectionName, string> = {
   xl: 'xl list -l',
   xentop: 'xentop -b -i 1 -f',
-  ovs: 'ovs-vsctl --format=json list Interface',
+  ovs: `ovs-vsctl --format=json --columns=${OVS_COLUMNS} list Interface`,
   vbd: 'VBD statistics from sysfs',
 };
 const HEADER_RE = /^@@kamikazi-section ([a-z]+) (\d{1,3}) (\d{1,10}) (\d{1,10})$/;

@@ -51,7 +51,7 @@ describe.each(['dash', 'bash'])('SAMPLE_SCRIPT under %s', (shell) => {
     const bin = binWith(`ok-${shell}`, {
       xl: `printf '[{"config":{"c_info":{"name":"caf\\303\\251"}}}]\\n@@kamikazi-section xentop 0 1 0\\n'; echo 'warning: noise' >&2`,
       xentop: `printf '      NAME  STATE\\n'`,
-      'ovs-vsctl': `[ "$*" = "--format=json list Interface" ] || exit 9; printf '{"data":[],"headings":[]}\\n'`,
+      'ovs-vsctl': `[ "$*" = "--format=json --columns=name,ofport,statistics,external_ids list Interface" ] || exit 9; printf '{"data":[],"headings":[]}\\n'`,
     });
     const s = splitSample(run(shell, bin, join(dir, 'sys')), takenAt);
     expect(s.xlList).toBe('[{"config":{"c_info":{"name":"café"}}}]\n@@kamikazi-section xentop 0 1 0\n');

@@ -88,6 +88,20 @@ describe('sim executables', () => {
     expect(viaTsx.stdout).toBe((await tool('xentop', ['-b', '-i', '1', '-f'])).stdout);
   }, 120_000);
 
+  it('ovs-vsctl --columns prints those columns in that order, with the same interfaces and counters', async () => {
+    const cols = ['name', 'ofport', 'statistics', 'external_ids'];
+    const some = await tool('ovs-vsctl', ['--format=json', `--columns=${cols.join(',')}`, 'list', 'Interface']);
+    const all = await tool('ovs-vsctl', ['--format=json', 'list', 'Interface']);
+    expect(some.code).toBe(0);
+    expect((JSON.parse(some.stdout) as { headings: string[] }).headings).toEqual(cols);
+    expect(some.stdout.length * 2).toBeLessThan(all.stdout.length);
+    expect(parseOvsInterfaces(some.stdout)).toEqual(parseOvsInterfaces(all.stdout));
+    expect(await tool('ovs-vsctl', ['--format=json', '--columns=name,bogus', 'list', 'Interface'])).toMatchObject({
+      code: 1,
+      stderr: 'ovs-vsctl: Interface does not contain a column whose name matches "bogus"\n',
+    });
+  }, 120_000);
+
   it('rejects unknown arguments like the real tools', async () => {
     expect(await tool('xl', ['frobnicate'])).toMatchObject({ code: 1, stderr: 'command not implemented: frobnicate\n' });
     expect(await tool('xl', ['shutdown', 'nope'])).toMatchObject({ code: 1, stderr: 'nope is an invalid domain identifier (rc=-6)\n' });

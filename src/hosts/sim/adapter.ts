@@ -3,7 +3,11 @@ import type { Clock } from '../../clock.ts';
 import { assertDomainRef, HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample } from '../types.ts';
 import { openSimConsole } from './console.ts';
 import type { SimFleet } from './fleet.ts';
+import { OVS_COLUMNS } from '../sample-script.ts';
 import { printOvsInterfaces, printVbdStats, printXentop, printXlListLong } from './print.ts';
+
+/** What the real adapters ask ovs-vsctl for (see OVS_COLUMNS). */
+const SAMPLED_COLUMNS = OVS_COLUMNS.split(',');
 
 export class SimAdapter implements HostAdapter {
   readonly kind = 'sim' as const;
@@ -29,7 +33,7 @@ export class SimAdapter implements HostAdapter {
   async sample(): Promise<RawSample> {
     const takenAt = this.reach();
     const v = this.fleet.hostView(this.hostName);
-    return { xlList: printXlListLong(v), xentop: printXentop(v, { full: true }), ovs: printOvsInterfaces(v), vbd: printVbdStats(v), takenAt };
+    return { xlList: printXlListLong(v), xentop: printXentop(v, { full: true }), ovs: printOvsInterfaces(v, SAMPLED_COLUMNS), vbd: printVbdStats(v), takenAt };
   }
 
   async listDomains(): Promise<string> {
@@ -39,7 +43,7 @@ export class SimAdapter implements HostAdapter {
 
   async interfaceStats(): Promise<string> {
     this.reach();
-    return printOvsInterfaces(this.fleet.hostView(this.hostName));
+    return printOvsInterfaces(this.fleet.hostView(this.hostName), SAMPLED_COLUMNS);
   }
 
   async power(domain: string, action: PowerAction): Promise<void> {

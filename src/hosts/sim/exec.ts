@@ -8,7 +8,7 @@ import { ManualClock, systemClock, type Clock } from '../../clock.ts';
 import { HostError } from '../types.ts';
 import { openSimConsole } from './console.ts';
 import type { SimFleet } from './fleet.ts';
-import { printOvsInterfaces, printXentop, printXlListLong, printXlListPlain } from './print.ts';
+import { OVS_INTERFACE_COLUMNS, printOvsInterfaces, printXentop, printXlListLong, printXlListPlain } from './print.ts';
 import { loadSimFleet, readSimState, withStateLock, writeState, type SimStateFile } from './state-file.ts';
 import type { SimHostView, SimPowerAction } from './types.ts';
 
@@ -75,14 +75,19 @@ function runXentop(fleet: SimFleet, host: string, args: string[]): Out {
 function runOvs(fleet: SimFleet, host: string, args: string[]): Out {
   const rest: string[] = [];
   let json = false;
+  let columns: string[] | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--format=json' || ((a === '--format' || a === '-f') && args[i + 1] === 'json' && ++i)) json = true;
+    else if (a.startsWith('--columns=')) columns = a.slice('--columns='.length).split(',');
+    else if (a === '--columns' && args[i + 1] !== undefined) columns = args[++i].split(',');
     else rest.push(a);
   }
   if (rest.length === 2 && rest[0] === 'list' && rest[1].toLowerCase() === 'interface') {
     if (!json) return fail('ovs-vsctl: the simulator only prints --format=json');
-    return ok(printOvsInterfaces(fleet.hostView(host)));
+    const bad = columns?.find((c) => !OVS_INTERFACE_COLUMNS.includes(c));
+    if (bad !== undefined) return fail(`ovs-vsctl: Interface does not contain a column whose name matches "${bad}"`);
+    return ok(printOvsInterfaces(fleet.hostView(host), columns));
   }
   if (rest.length === 0) return fail('ovs-vsctl: missing command name (use --help for help)');
   return fail(`ovs-vsctl: unknown command '${rest.join(' ')}'; use --help for help`);

@@ -181,21 +181,29 @@ function statsMap(s: PortStats): string {
     `["tx_bytes",${s[2]}],["tx_dropped",0],["tx_errors",0],["tx_packets",${s[3]}]]]`;
 }
 
+/** Every cell of a row but the counters (statistics is a NUL placeholder), by column name. */
+function cells(r: OvsStatic): Record<string, string> {
+  const values = [
+    `["uuid",${js(r.uuid)}]`, js('up'), EMPTY_MAP, EMPTY_MAP, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET,
+    r.duplex === null ? EMPTY_SET : js(r.duplex), EMPTY_SET, map(r.externalIds), String(r.ifindex), '0', '0', '0', '0', EMPTY_SET, '1',
+    r.linkSpeed === null ? EMPTY_SET : String(r.linkSpeed), js('up'), EMPTY_MAP, EMPTY_SET, js(r.macInUse), '1500', EMPTY_SET,
+    js(r.name), String(r.ofport), EMPTY_SET, EMPTY_MAP, EMPTY_MAP, '\u0000', map([['driver_name', r.driver]]), js(r.type),
+  ];
+  return Object.fromEntries(HEADINGS.map((h, i) => [h, values[i]]));
+}
+
 /** A row's text around its statistics (split at a NUL): everything but the counters is fixed for a port's life. */
-function staticParts(v: SimHostView, uuid: string, make: () => OvsStatic): [string, string] {
-  const s = cached(v, `ovs/${uuid}`, () => {
-    const r = make();
-    const head = [
-      `["uuid",${js(r.uuid)}]`, js('up'), EMPTY_MAP, EMPTY_MAP, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET, EMPTY_SET,
-      r.duplex === null ? EMPTY_SET : js(r.duplex), EMPTY_SET, map(r.externalIds), String(r.ifindex), '0', '0', '0', '0', EMPTY_SET, '1',
-      r.linkSpeed === null ? EMPTY_SET : String(r.linkSpeed), js('up'), EMPTY_MAP, EMPTY_SET, js(r.macInUse), '1500', EMPTY_SET,
-      js(r.name), String(r.ofport), EMPTY_SET, EMPTY_MAP, EMPTY_MAP,
-    ];
-    return `[${head.join(',')},\u0000,${map([['driver_name', r.driver]])},${js(r.type)}]`;
+function staticParts(v: SimHostView, uuid: string, columns: readonly string[], make: () => OvsStatic): [string, string] {
+  const s = cached(v, `ovs/${columns === HEADINGS ? '*' : columns.join(',')}/${uuid}`, () => {
+    const c = cells(make());
+    return `[${columns.map((h) => c[h]).join(',')}]`;
   });
   const i = s.indexOf('\u0000');
-  return [s.slice(0, i), s.slice(i + 1)];
+  return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
 }
+
+/** Columns `ovs-vsctl list Interface` knows, in the order it prints them without --columns. */
+export const OVS_INTERFACE_COLUMNS: readonly string[] = HEADINGS;
 
 const HEADINGS_JSON = `"headings":[${HEADINGS.map(js).join(',')}]`;
 
@@ -203,11 +211,14 @@ const HEADINGS_JSON = `"headings":[${HEADINGS.map(js).join(',')}]`;
  * `ovs-vsctl --format=json list Interface`. For a vif port, rx_bytes is what the GUEST SENT (egress)
  * and tx_bytes what was delivered TO the guest (ingress). The bridge's internal port has no stats.
  */
-export function printOvsInterfaces(v: SimHostView): string {
+export function printOvsInterfaces(v: SimHostView, columns: readonly string[] = HEADINGS): string {
+  const bad = columns.find((c) => !HEADINGS.includes(c));
+  if (bad !== undefined) throw new Error(`Interface does not contain a column whose name matches "${bad}"`);
+  const withStats = columns.includes('statistics');
   const rows: { uuid: string; parts: [string, string]; stats: PortStats }[] = [];
   for (const d of v.domains) {
     for (const n of d.vifs) {
-      const parts = staticParts(v, n.ovsUuid, () => {
+      const parts = staticParts(v, n.ovsUuid, columns, () => {
         const ext: [string, string][] = [];
         if (d.ovsUuidKey !== null) {
           ext.push(['attached-mac', n.mac]);
@@ -219,7 +230,7 @@ export function printOvsInterfaces(v: SimHostView): string {
       rows.push({ uuid: n.ovsUuid, parts, stats: [n.guestTxBytes, n.guestTxPackets, n.guestRxBytes, n.guestRxPackets] });
     }
     for (const e of d.emu) {
-      const parts = staticParts(v, e.ovsUuid, () => ({
+      const parts = staticParts(v, e.ovsUuid, columns, () => ({
         uuid: e.ovsUuid, name: `vif${d.domid}.${e.devid}-emu`, ofport: e.ofport, ifindex: e.ifindex, macInUse: 'fe:ff:ff:ff:ff:ff', type: '', externalIds: [], driver: 'tun', duplex: 'full', linkSpeed: 10000000,
       }));
       rows.push({ uuid: e.ovsUuid, parts, stats: [e.bytes, e.bytes / 300n + 1n, e.bytes / 2n, e.bytes / 600n + 1n] });
@@ -228,19 +239,19 @@ export function printOvsInterfaces(v: SimHostView): string {
   const u = v.uplink;
   rows.push({
     uuid: u.ovsUuid,
-    parts: staticParts(v, u.ovsUuid, () => ({ uuid: u.ovsUuid, name: 'eth0', ofport: 1, ifindex: 2, macInUse: 'f8:0d:ac:1a:da:de', type: '', externalIds: [], driver: 'ixgbe', duplex: 'full', linkSpeed: 10000000000 })),
+    parts: staticParts(v, u.ovsUuid, columns, () => ({ uuid: u.ovsUuid, name: 'eth0', ofport: 1, ifindex: 2, macInUse: 'f8:0d:ac:1a:da:de', type: '', externalIds: [], driver: 'ixgbe', duplex: 'full', linkSpeed: 10000000000 })),
     stats: [u.rxBytes, u.rxPackets, u.txBytes, u.txPackets],
   });
   rows.push({
     uuid: v.bridgeUuid,
-    parts: staticParts(v, v.bridgeUuid, () => ({ uuid: v.bridgeUuid, name: 'xenbr0', ofport: 65534, ifindex: 4, macInUse: 'f8:0d:ac:1a:da:de', type: 'internal', externalIds: [], driver: 'openvswitch', duplex: null, linkSpeed: null })),
+    parts: staticParts(v, v.bridgeUuid, columns, () => ({ uuid: v.bridgeUuid, name: 'xenbr0', ofport: 65534, ifindex: 4, macInUse: 'f8:0d:ac:1a:da:de', type: 'internal', externalIds: [], driver: 'openvswitch', duplex: null, linkSpeed: null })),
     stats: null,
   });
   // OVSDB prints rows in hash order; sorting by row uuid gives an order just as arbitrary, but stable.
   rows.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
   let out = '{"data":[';
-  for (let i = 0; i < rows.length; i++) out += (i ? ',' : '') + rows[i].parts[0] + statsMap(rows[i].stats) + rows[i].parts[1];
-  return out + '],' + HEADINGS_JSON + '}\n';
+  for (let i = 0; i < rows.length; i++) out += (i ? ',' : '') + rows[i].parts[0] + (withStats ? statsMap(rows[i].stats) : '') + rows[i].parts[1];
+  return out + '],' + (columns === HEADINGS ? HEADINGS_JSON : `"headings":[${columns.map(js).join(',')}]`) + '}\n';
 }
 
 /** A second uuid derived from a row uuid (XenServer's xs-vif-uuid), by reversing its hex digits. */

@@ -179,8 +179,29 @@ function headerLayout(line: string, lineNo: number): readonly Column[] {
   return layout;
 }
 
+/** Whitespace-separated tokens with their offsets: what `line.matchAll(/\S+/g)` finds, without the regex cost. */
+function tokenize(line: string): Array<{ text: string; at: number }> {
+  const out: Array<{ text: string; at: number }> = [];
+  const n = line.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i === n) break;
+    const at = i;
+    while (i < n && !isSpace(line.charCodeAt(i))) i++;
+    out.push({ text: line.slice(at, i), at });
+  }
+  return out;
+}
+
+const SPACE_RE = /\s/;
+function isSpace(c: number): boolean {
+  if (c === 32 || (c >= 9 && c <= 13)) return true;
+  return c >= 128 && SPACE_RE.test(String.fromCharCode(c));
+}
+
 function parseRow(line: string, layout: readonly Column[], lineNo: number): XentopRow {
-  const tokens = [...line.matchAll(/\S+/g)].map((m) => ({ text: m[0], at: m.index }));
+  const tokens = tokenize(line);
   // Merge "no limit" into one value so it counts as the single MAXMEM(k) column it is.
   for (let i = tokens.length - 1; i > 0; i--) {
     if (tokens[i]!.text === 'limit' && tokens[i - 1]!.text === 'no') {
@@ -224,6 +245,8 @@ function parseRow(line: string, layout: readonly Column[], lineNo: number): Xent
 }
 
 /** The typed value, null for n/a / - / no limit / nan, or undefined when the text is not valid here. */
+const DIGITS_RE = /^\d+$/;
+
 function convert(kind: Kind, tok: string): string | bigint | number | null | undefined {
   if (kind === 'state') return STATE_RE.test(tok) ? tok : undefined;
   if (tok === 'n/a' || tok === '-') return null;
@@ -233,9 +256,10 @@ function convert(kind: Kind, tok: string): string | bigint | number | null | und
     if (/^-?(nan|inf)$/i.test(tok)) return null;
     return /^-?\d+(\.\d+)?$/.test(tok) ? Number(tok) : undefined;
   }
-  if (!/^\d+$/.test(tok)) return undefined;
+  if (!DIGITS_RE.test(tok)) return undefined;
+  // Up to 15 digits is exact as a number: no bigint needed for a u32 check.
+  if (kind === 'u32') return tok.length <= 15 && Number(tok) <= U32_MAX ? Number(tok) : undefined;
   const n = BigInt(tok);
-  if (kind === 'u32') return n <= BigInt(U32_MAX) ? Number(n) : undefined;
   return n <= U64_MAX ? n : undefined;
 }
 

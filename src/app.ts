@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { AppContext } from './context.ts';
 import { rows, sql } from './db/client.ts';
 import { securityHeaders } from './portal/middleware/security-headers.ts';
+import { clientIpMiddleware } from './portal/client-ip.ts';
 import { createPortal } from './portal/portal.tsx';
 import { logMailer } from './auth/mailer.ts';
 import { renderMetrics } from './collectors/metrics.ts';
@@ -16,6 +17,7 @@ import type { PortalOptions } from './portal/options.ts';
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
   app.use('*', securityHeaders());
+  app.use('*', clientIpMiddleware(ctx.config.trustedProxies));
 
   app.get('/healthz', async (c) => {
     try {

@@ -1,4 +1,5 @@
 // Environment → typed, validated configuration. The one place that reads process.env.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ProviderDetails } from './billing/render/provider.ts';
 
@@ -35,6 +36,11 @@ const ConfigSchema = z.object({
   TITHE_STRIPE_ACCOUNT: z.string().regex(/^acct_[A-Za-z0-9]+$/, 'a Stripe connected account id (acct_…)').optional(),
   TITHE_PAYPAL_PAYEE: z.string().min(3).optional(),
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),
+  // Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default.
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .refine((s) => s.split(',').every((a) => a.trim() === '' || isIP(a.trim()) !== 0), 'comma-separated IP addresses, e.g. 127.0.0.1,10.0.0.2'),
   DUNNING_RETRY_DAYS: z.string().regex(/^\d+(,\d+)*$/, 'comma-separated day offsets, e.g. 1,3,7').default('1,3,7'),
   // The invoicing party printed on invoices; `\n` (backslash-n) separates address lines.
   BILLING_PROVIDER_NAME: z.string().min(1).default('Kamikazi Hosting'),
@@ -42,7 +48,28 @@ const ConfigSchema = z.object({
   BILLING_PROVIDER_TAX_ID: z.string().default(''),
   BILLING_PROVIDER_EMAIL: z.string().default(''),
   DUNNING_SUSPEND_AFTER_DAYS: z.coerce.number().int().min(0).max(365).optional(),
+  // Encrypts secrets at rest (TOTP keys). Required with DATABASE_URL; the embedded default keeps one in DATA_DIR.
+  SECRET_KEY: z
+    .string()
+    .transform((s, ctx) => {
+      const key = parseSecretKey(s);
+      if (key) return key;
+      ctx.addIssue({ code: 'custom', message: '32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -hex 32`)' });
+      return z.NEVER;
+    })
+    .optional(),
 });
+
+/** 32 bytes from 64 hex digits or base64 (standard or url-safe); null for anything else. */
+export function parseSecretKey(s: string): Buffer | null {
+  const t = s.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(t)) {
+    const b = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (b.length === 32) return b;
+  }
+  return null;
+}
 
 export type Config = {
   databaseUrl: string | undefined;
@@ -62,6 +89,13 @@ export type Config = {
   payments: PaymentsConfig;
   /** Who issues the invoices (name, address, tax id, e-mail). */
   billingProvider: ProviderDetails;
+  /**
+   * AES-256-GCM key for secrets at rest (SECRET_KEY). Undefined when not set: the CLI context then loads or
+   * creates DATA_DIR/secret.key for the embedded database, and `serve` refuses to start with DATABASE_URL.
+   */
+  secretKey?: Buffer;
+  /** Proxies whose X-Forwarded-For names the client (login throttling, audit log). */
+  trustedProxies: string[];
 };
 
 /** Payment providers, tithe and dunning settings (see src/billing/payments/select.ts). */
@@ -111,6 +145,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taxId: e.BILLING_PROVIDER_TAX_ID,
       email: e.BILLING_PROVIDER_EMAIL,
     },
+    secretKey: e.SECRET_KEY,
+    trustedProxies: e.TRUSTED_PROXIES.split(',').map((a) => a.trim()).filter((a) => a !== ''),
   };
 }
 

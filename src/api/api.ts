@@ -14,6 +14,7 @@ import { vmRoutes } from './routes/vms.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { operatorRoutes } from './routes/operator.ts';
+import { paymentMethodRoutes } from './routes/payment-method.ts';
 
 export interface ApiOptions {
   /** The service's public URL (CSRF origin check for session callers). */
@@ -42,6 +43,7 @@ export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<A
   api.route('/v1', invoiceRoutes(ctx, provider));
   api.route('/v1', tokenRoutes(ctx, tokenCache));
   api.route('/v1', operatorRoutes(ctx));
+  api.route('/v1', paymentMethodRoutes(ctx));
   registerSecuritySchemes(api);
 
   let doc: OpenApiDocument | undefined;

@@ -8,6 +8,7 @@ import { HostError } from '../hosts/types.ts';
 import { HostNotFound, InvalidHostInput } from '../hosts/registry.ts';
 import { BillingError } from '../billing/errors.ts';
 import { PaymentError } from '../billing/payments/deps.ts';
+import { PaymentProviderError } from '../billing/payments/provider.ts';
 import type { Logger } from '../log.ts';
 import type { ApiEnv } from './env.ts';
 
@@ -25,6 +26,7 @@ export const PROBLEMS = {
   internal: { status: 500, title: 'Internal error', about: 'Something failed on our side. The detail never says what; quote the requestId to the operator.' },
   'bad-gateway': { status: 502, title: 'The host refused the command', about: 'The VM host answered but the command failed.' },
   'host-unavailable': { status: 503, title: 'Host unavailable', about: 'The VM host did not answer in time; nothing was done. Try again later.' },
+  'provider-unavailable': { status: 503, title: 'Payment provider unavailable', about: 'Stripe or PayPal did not answer or refused the call; nothing was changed. Try again later.' },
 } as const satisfies Record<string, { status: number; title: string; about: string }>;
 export type ProblemSlug = keyof typeof PROBLEMS;
 
@@ -131,6 +133,8 @@ function classify(err: unknown): Mapped {
         return { slug: 'conflict', detail: err.message };
     }
   }
+  // The provider's message may name its internals (request ids, account state): logged, not shown.
+  if (err instanceof PaymentProviderError) return { slug: 'provider-unavailable', detail: 'the payment provider did not answer or refused the call; nothing was changed. Try again later.', headers: { 'retry-after': '60' }, logAs: 'warn' };
   if (err instanceof ZodError) return { slug: 'invalid-request', detail: err.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '), errors: fieldErrors(err, 'json') };
   if (err instanceof HTTPException) {
     const slug = (Object.keys(PROBLEMS) as ProblemSlug[]).find((k) => PROBLEMS[k].status === err.status);
@@ -171,7 +175,7 @@ export function handleApiError(log: Logger) {
     const requestId = c.get('requestId') ?? 'unknown';
     const { problem, headers, logAs } = toProblem(err, c.req.path, requestId);
     if (logAs === 'error') log.error({ err, requestId, method: c.req.method, path: c.req.path }, 'api: unhandled error');
-    else if (logAs === 'warn') log.warn({ err, requestId, path: c.req.path }, 'api: host problem');
+    else if (logAs === 'warn') log.warn({ err, requestId, path: c.req.path }, 'api: host or payment provider problem');
     return problemResponse(problem, { ...headers, 'x-request-id': requestId });
   };
 }

@@ -200,9 +200,40 @@ export const TenantSchema = z
     billingEmail: z.string(),
     currency: z.string(),
     status: z.enum(['active', 'suspended']),
+    suspendedReason: z.string().nullable().openapi({ description: 'Why the tenant is suspended (shown to its users); null while active.', example: null }),
+    suspendedAt: iso('2026-03-20T09:00:00.000Z').nullable(),
     billingDay: z.number().int(),
     timezone: z.string(),
     paymentProvider: z.string(),
     createdAt: iso('2026-01-01T00:00:00.000Z'),
   })
   .openapi('Tenant');
+
+const VmPowerOutcome = (verb: string) =>
+  z.object({
+    done: z.array(z.string()).openapi({ description: `VM ids ${verb}.` }),
+    failed: z.array(z.object({ id: z.string(), error: z.string() })).openapi({ description: `VMs that could not be ${verb} (host unreachable, …).` }),
+  });
+
+export const SuspendTenantSchema = z
+  .object({
+    reason: z.string().trim().min(1, 'say why (the tenant sees it)').max(500),
+    stopVms: z.boolean().default(false).openapi({ description: "Also shut the tenant's VMs down now; they start again on unsuspend." }),
+  })
+  .openapi('SuspendTenant');
+
+export const UnsuspendTenantSchema = z
+  .object({
+    startVms: z.boolean().default(true).openapi({ description: 'Start the VMs the suspension shut down (default true).' }),
+  })
+  .openapi('UnsuspendTenant');
+
+export const TenantSuspendedSchema = z
+  .object({
+    tenant: TenantSchema,
+    consolesClosed: z.number().int().openapi({ description: "Console sessions of the tenant's users that were ended." }),
+    vms: VmPowerOutcome('shut down'),
+  })
+  .openapi('TenantSuspended');
+
+export const TenantUnsuspendedSchema = z.object({ tenant: TenantSchema, vms: VmPowerOutcome('started') }).openapi('TenantUnsuspended');

@@ -105,6 +105,8 @@ export function tenantJson(t: Tenant) {
     billingEmail: t.billingEmail,
     currency: t.currency,
     status: t.status as 'active' | 'suspended',
+    suspendedReason: t.suspendedReason,
+    suspendedAt: iso(t.suspendedAt),
     billingDay: t.billingDay,
     timezone: t.timezone,
     paymentProvider: t.paymentProvider,

@@ -1,4 +1,5 @@
-// The audit trail: one append per security-relevant event (logins, power actions, consoles, tokens).
+// The audit trail: one append per security-relevant event (logins, power actions, consoles, tokens, saved
+// payment methods and autopay).
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../clock.ts';
@@ -9,12 +10,15 @@ export type AuditAction =
   | 'login.totp'
   | 'logout'
   | 'password.reset'
+  | 'password.reset_request'
   | 'invite.create'
   | 'invite.accept'
   | 'totp.enable'
   | 'session.revoke'
   | 'user.suspend'
   | 'user.unsuspend'
+  | 'tenant.suspend'
+  | 'tenant.unsuspend'
   | 'vm.start'
   | 'vm.shutdown'
   | 'vm.reboot'
@@ -22,7 +26,12 @@ export type AuditAction =
   | 'console.open'
   | 'console.close'
   | 'token.create'
-  | 'token.revoke';
+  | 'token.revoke'
+  | 'payment_method.setup'
+  | 'payment_method.save'
+  | 'payment_method.remove'
+  | 'autopay.enable'
+  | 'autopay.disable';
 
 export interface AuditEntry {
   action: AuditAction;

@@ -6,7 +6,7 @@ import { dummyHash, verifyPassword } from './passwords.ts';
 import { findUserByEmail, normalizeEmail } from './users.ts';
 import { audit } from './audit.ts';
 import { AuthError } from './errors.ts';
-import { verifyTotpCode } from './totp.ts';
+import { verifyUserTotp, type TotpDeps } from './totp.ts';
 
 export interface LoginInput {
   email: string;
@@ -70,14 +70,14 @@ export async function login(deps: AuthDeps, input: LoginInput): Promise<LoginRes
 
 /** Second step for TOTP users; failures count toward the same per-account throttle. */
 export async function verifyLoginTotp(
-  deps: AuthDeps,
+  deps: TotpDeps,
   session: SessionRecord,
   user: UserRecord,
   code: string,
   ip: string,
 ): Promise<void> {
   await assertNotThrottled(deps, user.email, ip);
-  const ok = !!user.totpKey && verifyTotpCode(user.totpKey, code, deps.clock);
+  const ok = await verifyUserTotp(deps, user, code);
   await recordAttempt(deps, user.email, ip, ok);
   await audit(deps, { action: 'login.totp', result: ok ? 'ok' : 'failed', actorUserId: user.id, actorLabel: user.email, tenantId: user.tenantId, ip });
   if (!ok) throw new AuthError('Unauthenticated', 'That code is not valid. Use the current code from your authenticator app.');

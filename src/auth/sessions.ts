@@ -4,6 +4,7 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import { sessions, users } from '../db/schema/auth.ts';
+import { tenants } from '../db/schema/billing.ts';
 import { generateToken, hashToken } from './tokens.ts';
 import { AuthError } from './errors.ts';
 
@@ -52,15 +53,18 @@ export interface ValidSession {
   user: UserRecord;
   /** True when the expiry moved: the caller re-sends the cookie with the new expiry. */
   renewed: boolean;
+  /** Set while the user's tenant is suspended (every page says so); read in the same query as the session. */
+  suspension: { reason: string; since: Date } | null;
 }
 
 /** The lookup runs on every signed-in request: a named prepared statement per database handle saves re-planning it. */
 const lookups = new WeakMap<Db, ReturnType<typeof prepareLookup>>();
 function prepareLookup(db: Db) {
   return db
-    .select({ session: sessions, user: users })
+    .select({ session: sessions, user: users, tenantStatus: tenants.status, suspendedReason: tenants.suspendedReason, suspendedAt: tenants.suspendedAt })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(tenants, eq(tenants.id, users.tenantId))
     .where(eq(sessions.id, sql.placeholder('id')))
     .prepare('kb_session_lookup');
 }
@@ -94,7 +98,8 @@ export async function validateSessionToken(deps: AuthDeps, token: string): Promi
     session.lastSeenAt = new Date(now);
     await deps.db.update(sessions).set({ lastSeenAt: session.lastSeenAt }).where(eq(sessions.id, id));
   }
-  return { session, user: row.user, renewed };
+  const suspension = row.tenantStatus === 'suspended' ? { reason: row.suspendedReason ?? 'no reason was given', since: row.suspendedAt ?? session.createdAt } : null;
+  return { session, user: row.user, renewed, suspension };
 }
 
 export async function markTwoFactorVerified(deps: AuthDeps, sessionId: string): Promise<void> {

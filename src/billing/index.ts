@@ -15,6 +15,8 @@
 //
 // Catalogue (schema src/db/schema/billing.ts: tenants, plans, vm_assignments)
 //   createTenant(ctx, NewTenant) -> Tenant;  listTenants(ctx, {status?}) -> Tenant[];  getTenant(ctx, id) -> Tenant
+//   suspendTenant(ctx, { tenantId, reason, stopVms?, by }) / unsuspendTenant(ctx, { tenantId, startVms?, by });
+//   getTenantSuspension(db, tenantId) -> { reason, since } | null   (ctx also needs log, and hosts for VMs)
 //   createPlan(ctx, NewPlan) -> Plan;  listPlans(ctx, {currency?}) -> Plan[];  getPlan(ctx, idOrName) -> Plan
 //   assignVm(ctx, { vmUuid, tenantId, planId, from: Date }) -> Assignment   (closes the open one at `from`)
 //   listAssignments(ctx, { tenantId?, vmUuid? }) -> Assignment[]
@@ -59,6 +61,7 @@ export * from './money.ts';
 export * from './period.ts';
 export * from './catalogue/types.ts';
 export * from './catalogue/tenants.ts';
+export * from './catalogue/suspend-tenant.ts';
 export * from './catalogue/plans.ts';
 export * from './catalogue/assign-vm.ts';
 export * from './rating/types.ts';

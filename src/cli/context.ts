@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { createAdapterProvider } from '../hosts/provider.ts';
 import { createProviderRegistry } from '../billing/payments/select.ts';
 import { createSimFleet, type SimFleet } from '../hosts/sim/fleet.ts';
+import { resolveSecretKey } from '../auth/secret-key.ts';
 import type { SimEventRates } from '../hosts/sim/types.ts';
 
 /**
@@ -37,7 +38,9 @@ export interface CliContext {
 }
 
 export async function createCliContext(opts: CliContextOptions = {}): Promise<CliContext> {
-  const config = opts.config ?? loadConfig();
+  const loaded = opts.config ?? loadConfig();
+  // SECRET_KEY, or the embedded database's own key file in DATA_DIR (created on first use).
+  const config: Config = { ...loaded, secretKey: resolveSecretKey(loaded) };
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
   let database: Database;

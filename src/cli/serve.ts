@@ -6,14 +6,22 @@ import { startScheduler } from '../jobs/scheduler.ts';
 import { startBillingJobs } from '../jobs/billing-jobs.ts';
 import { createCliContext } from './context.ts';
 import { startServer } from '../portal/server.ts';
+import { loadConfig } from '../config.ts';
+import { requireSecretKey, resolveSecretKey } from '../auth/secret-key.ts';
+import { sealPlainTotpKeys } from '../auth/totp.ts';
 
 export const command: Command = {
   summary: 'run the service: collectors, scheduler, portal and API (npm start)',
   async run(args) {
     const { values } = parseArgs({ args, options: { port: { type: 'string' }, 'no-scheduler': { type: 'boolean' } } });
-    const cli = await createCliContext();
+    // Before anything opens: without the key, stored TOTP secrets could be neither written nor read.
+    const loaded = loadConfig();
+    requireSecretKey({ secretKey: resolveSecretKey(loaded) });
+    const cli = await createCliContext({ config: loaded });
     const { ctx, database } = cli;
     const { config, log } = ctx;
+    const sealed = await sealPlainTotpKeys(ctx);
+    if (sealed) log.info({ users: sealed }, 'encrypted TOTP secrets stored before encryption at rest');
     const port = values.port === undefined ? config.port : Number(values.port);
 
     const hosts = await listHosts(ctx.db);

@@ -39,7 +39,8 @@ export const command: Command = {
         return 0;
       }
       const r = run.result as SettleReport;
-      process.stdout.write(`tithe settlement: ${r.created} queued, ${r.sent} sent, ${r.failed} failed\n`);
+      const back = r.recovered || r.unrecoverable || r.netted ? `; owed back: ${r.recovered} recovered, ${r.unrecoverable} left to net, ${r.netted} netted` : '';
+      process.stdout.write(`tithe settlement: ${r.created} queued, ${r.sent} sent, ${r.failed} failed${back}\n`);
       return r.failed ? 1 : 0;
     } finally {
       await cli.close();

@@ -1,4 +1,5 @@
-// Billing crons: invoice run (tenants whose billing day is today), dunning and tithe settlement, daily.
+// Billing crons: invoice run (tenants whose billing day is today), autopay collection of what was finalized
+// (hourly, so it follows the invoice run and invoices finalized by hand), dunning and tithe settlement.
 // Each holds pg_try_advisory_xact_lock so one replica runs it; each verb is idempotent, so a re-run or a
 // second replica after the lock is released does no harm.
 import { schedule as cronSchedule } from 'node-cron';
@@ -9,9 +10,10 @@ import { eq } from 'drizzle-orm';
 import { runInvoicePeriod } from '../billing/invoices/run-period.ts';
 import { runDunning } from '../billing/dunning/run.ts';
 import { settleTithes } from '../billing/tithe/settle.ts';
+import { collectAutopay } from '../billing/payments/autopay.ts';
 import { paymentsDeps, type PaymentsDeps } from '../billing/payments/deps.ts';
 
-export const BILLING_JOB_LOCKS = { invoiceRun: 7_413_001, dunning: 7_413_002, titheSettlement: 7_413_003 } as const;
+export const BILLING_JOB_LOCKS = { invoiceRun: 7_413_001, dunning: 7_413_002, titheSettlement: 7_413_003, autopay: 7_413_004 } as const;
 export type BillingJob = keyof typeof BILLING_JOB_LOCKS;
 
 /** The period that ends today for a tenant whose billing day is today: last month's label. */
@@ -49,7 +51,8 @@ export async function runBillingJob(ctx: AppContext, job: BillingJob, deps: Paym
     if (!r?.locked) return { ran: false };
     const c = single ? { ...ctx, db: tx } : ctx;
     const d = single ? { ...deps, db: tx } : deps;
-    const result = job === 'invoiceRun' ? await invoiceRun(c) : job === 'dunning' ? await runDunning(d) : await settleTithes(d);
+    const result =
+      job === 'invoiceRun' ? await invoiceRun(c) : job === 'autopay' ? await collectAutopay(d) : job === 'dunning' ? await runDunning(d) : await settleTithes(d);
     return { ran: true, result };
   });
 }
@@ -76,6 +79,7 @@ export function startBillingJobs(ctx: AppContext): BillingJobs {
   };
   const tasks = [
     cronSchedule('10 0 * * *', run('invoiceRun'), { name: 'kamikazi-invoiceRun', timezone: 'Etc/UTC', noOverlap: true }),
+    cronSchedule('20 * * * *', run('autopay'), { name: 'kamikazi-autopay', timezone: 'Etc/UTC', noOverlap: true }),
     cronSchedule('0 6 * * *', run('dunning'), { name: 'kamikazi-dunning', timezone: 'Etc/UTC', noOverlap: true }),
     cronSchedule('30 6 * * *', run('titheSettlement'), { name: 'kamikazi-titheSettlement', timezone: 'Etc/UTC', noOverlap: true }),
   ];

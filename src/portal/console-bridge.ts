@@ -1,6 +1,7 @@
-// The console WebSocket's server side: checks (ticket, Origin, session, VM access) before the upgrade,
-// then bridges frames to the adapter's console stream. One console per VM per process; the adapter
-// refuses a second holder too (InvalidState), so the message is the same either way.
+// The console WebSocket's server side: checks (ticket, Origin, session, VM access, tenant not suspended)
+// before the upgrade, then bridges frames to the adapter's console stream. One console per VM across every
+// replica (a console_sessions row, auth/console-holds.ts); the adapter refuses a second holder too
+// (InvalidState), so the message is the same either way. Suspending the tenant ends its users' consoles.
 import type { AppContext } from '../context.ts';
 import type { ConsoleStream } from '../hosts/types.ts';
 import { HostError } from '../hosts/types.ts';
@@ -12,6 +13,9 @@ import type { SessionAuth } from './env.ts';
 import type { PortalOptions } from './options.ts';
 import { getVmForActor, type VmView } from './queries/vms.ts';
 import { originAllowed } from './middleware/csrf.ts';
+import { acquireConsoleHold, type ConsoleHold, type HoldLoss } from '../auth/console-holds.ts';
+import { getTenantSuspension } from '../billing/catalogue/suspend-tenant.ts';
+import { assertTenantMayAct, suspensionText } from './actions/suspension.ts';
 
 /** Close codes the page's script understands. */
 export const CLOSE = {
@@ -21,6 +25,8 @@ export const CLOSE = {
   unavailable: 4001,
   /** Another console session holds this VM: do not retry automatically. */
   busy: 4009,
+  /** Refused or ended by policy (tenant suspended) or taken over: do not retry automatically. */
+  refused: 4003,
 } as const;
 
 export interface ConsoleGrant {
@@ -39,6 +45,7 @@ export async function authorizeConsole(
   if (!req.auth) throw new AuthError('Forbidden', 'console: not signed in');
   if (!req.ticket) throw new AuthError('Forbidden', 'console: ticket missing');
   const vm = await getVmForActor(ctx, req.auth.actor, req.vmId);
+  await assertTenantMayAct(ctx, req.auth.actor, vm.tenantId, 'The console is');
   try {
     await redeemConsoleTicket(ctx, req.ticket, { vmUuid: vm.uuid, sessionId: req.auth.session.id });
   } catch (err) {
@@ -54,11 +61,12 @@ export interface ConsoleSocket {
   close(code?: number, reason?: string): void;
 }
 
-const holders = new Map<string, symbol>();
+const BUSY = (name: string) => `Another console session is open on ${name}. Close it first (or wait for it to end), then reload.`;
 
 export class ConsoleSession {
   private stream: ConsoleStream | null = null;
-  private readonly token = Symbol('console');
+  private hold: ConsoleHold | null = null;
+  private ws: ConsoleSocket | null = null;
   private closed = false;
   private onEnded: (() => void) | null = null;
 
@@ -79,26 +87,35 @@ export class ConsoleSession {
   }
 
   async open(ws: ConsoleSocket): Promise<void> {
-    const { vm } = this.grant;
-    if (holders.has(vm.uuid)) {
-      await this.auditEvent('console.open', 'denied', { reason: 'held by another session' });
-      this.status(ws, 'busy', `Another console session is open on ${vm.name}. Close it first (or wait for it to end), then reload.`);
-      ws.close(CLOSE.busy, 'console busy');
+    const { vm, auth } = this.grant;
+    this.ws = ws;
+    const got = await acquireConsoleHold(this.ctx, { vmUuid: vm.uuid, userId: auth.user.id, tenantId: auth.actor.tenantId }, (why) => void this.lost(why));
+    if (got.status !== 'acquired') {
+      const suspended = got.status === 'suspended';
+      await this.auditEvent('console.open', 'denied', { reason: suspended ? 'tenant suspended' : 'held by another session' });
+      if (suspended) {
+        this.status(ws, 'refused', await this.refusalText());
+        ws.close(CLOSE.refused, 'tenant suspended');
+      } else {
+        this.status(ws, 'busy', BUSY(vm.name));
+        ws.close(CLOSE.busy, 'console busy');
+      }
       return;
     }
-    holders.set(vm.uuid, this.token);
+    this.hold = got.hold;
+    if (this.closed) return this.shutdown();
     try {
       if (!vm.hostId) throw new HostError('HostUnreachable', `${vm.name} is not on a known host`);
       const host = await getHost(this.ctx.db, vm.hostId);
       this.stream = await this.ctx.hosts.adapterFor(host).openConsole(vm.uuid);
     } catch (err) {
-      this.release();
+      await this.releaseHold();
       const he = err instanceof HostError ? err : null;
       const busy = he?.code === 'InvalidState' && /held|busy|another/i.test(he.message);
       await this.auditEvent('console.open', busy ? 'denied' : 'failed', { reason: he ? `${he.code}: ${he.message}` : 'internal error' });
       if (!he) this.ctx.log.error({ err }, 'console: open failed');
       if (busy) {
-        this.status(ws, 'busy', `Another console session is open on ${vm.name}. Close it first (or wait for it to end), then reload.`);
+        this.status(ws, 'busy', BUSY(vm.name));
         ws.close(CLOSE.busy, 'console busy');
       } else {
         this.status(ws, 'unavailable', he?.code === 'InvalidState' ? `${vm.name} is not running; waiting for it to start…` : `The console is not reachable right now; retrying…`);
@@ -114,7 +131,8 @@ export class ConsoleSession {
     const ended = () => {
       if (this.closed) return;
       this.status(ws, 'ended', `The console of ${vm.name} ended (the VM stopped or is rebooting); reconnecting…`);
-      ws.close(CLOSE.ended, 'console ended');
+      // Free the VM before the page hears of it, so its reconnect does not find the VM still held.
+      void this.releaseHold().finally(() => ws.close(CLOSE.ended, 'console ended'));
     };
     this.onEnded = ended;
     stream.once('end', ended);
@@ -162,6 +180,36 @@ export class ConsoleSession {
   }
 
   private release() {
-    if (holders.get(this.grant.vm.uuid) === this.token) holders.delete(this.grant.vm.uuid);
+    void this.releaseHold();
+  }
+
+  private releaseHold(): Promise<void> {
+    const h = this.hold;
+    this.hold = null;
+    return h ? h.release() : Promise.resolve();
+  }
+
+  /** What a tenant user is told when the tenant is suspended (the reason, when it can be read). */
+  private async refusalText(): Promise<string> {
+    const tenantId = this.grant.auth.actor.tenantId;
+    const s = tenantId ? await getTenantSuspension(this.ctx.db, tenantId).catch(() => null) : null;
+    return s ? `${suspensionText(s)}. The console is unavailable until the operator lifts the suspension.` : 'The console is unavailable: this account is suspended.';
+  }
+
+  /** The hold was revoked (tenant suspended) or found gone at a heartbeat (another replica took over a stale row). */
+  private async lost(why: HoldLoss): Promise<void> {
+    if (this.closed) return;
+    this.hold = null;
+    const ws = this.ws;
+    const tenantId = this.grant.auth.actor.tenantId;
+    const suspended = why === 'revoked' || (tenantId ? (await getTenantSuspension(this.ctx.db, tenantId).catch(() => null)) !== null : false);
+    if (this.closed) return;
+    const text = suspended ? await this.refusalText() : `This console session was ended: another session now holds the console of ${this.grant.vm.name}.`;
+    ws?.send(JSON.stringify({ type: 'refused', text }));
+    ws?.close(CLOSE.refused, suspended ? 'tenant suspended' : 'console taken over');
+    this.closed = true;
+    const hadStream = !!this.stream;
+    this.shutdown();
+    if (hadStream) await this.auditEvent('console.close', 'ok', { reason: suspended ? 'tenant suspended' : 'taken over' });
   }
 }

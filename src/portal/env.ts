@@ -7,6 +7,8 @@ export interface SessionAuth {
   user: UserRecord;
   session: SessionRecord;
   actor: Actor;
+  /** The user's tenant is suspended: why and since when (the layout shows a banner). */
+  suspension?: { reason: string; since: Date } | null;
 }
 
 export interface PortalEnv {
@@ -23,10 +25,7 @@ export interface PortalEnv {
 export type PortalContext = Context<PortalEnv>;
 
 /** The peer address as node-server reports it; tests pass `{ incoming: { socket: { remoteAddress } } }` as env. */
-export function clientIp(c: Context): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
-}
+export { clientIp } from './client-ip.ts';
 
 export function actorFromSession(user: UserRecord): Actor {
   return {

@@ -16,10 +16,12 @@ import { accountPages } from './routes/account.tsx';
 import { consolePages } from './routes/console.tsx';
 import { opsPages } from './routes/ops.tsx';
 import { invoicePages } from './routes/invoices.tsx';
+import { paymentMethodPages } from './routes/payment-method.tsx';
 import { errorPage } from './pages/error.tsx';
+import { safeNextPath, signInUrl } from './next-path.ts';
 
 const PUBLIC = [/^\/login(\/totp)?$/, /^\/logout$/, /^\/forgot$/, /^\/reset\/[^/]+$/, /^\/invite\/[^/]+$/];
-const PRIVATE = [/^\/$/, /^\/vms(\/|$)/, /^\/account(\/|$)/, /^\/audit$/, /^\/invoices(\/|$)/, /^\/ops(\/|$)/, /^\/payments(\/|$)/, /^\/portal\/invoices\/[^/]+$/];
+const PRIVATE = [/^\/$/, /^\/vms(\/|$)/, /^\/account(\/|$)/, /^\/audit$/, /^\/invoices(\/|$)/, /^\/ops(\/|$)/, /^\/payments(\/|$)/, /^\/payment-method(\/|$)/, /^\/portal\/invoices\/[^/]+$/];
 
 export const isPortalPath = (p: string): boolean => PUBLIC.some((r) => r.test(p)) || PRIVATE.some((r) => r.test(p));
 const isPrivatePath = (p: string): boolean => PRIVATE.some((r) => r.test(p));
@@ -61,7 +63,9 @@ export function createPortal(ctx: AppContext, opts: PortalOptions): Hono<PortalE
       await csrf(c, async () => {
         if (isPrivatePath(path) && !c.get('auth')) {
           if (c.req.method === 'GET' && c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
-            c.res = c.redirect(c.get('pending') ? '/login/totp' : '/login', 302);
+            // Back here after signing in (a payment return link, a bookmarked invoice).
+            const url = new URL(c.req.url);
+            c.res = c.redirect(signInUrl(c.get('pending') ? '/login/totp' : '/login', safeNextPath(url.pathname + url.search)), 302);
             return;
           }
           throw new AuthError('NotFound', 'not signed in');
@@ -76,6 +80,7 @@ export function createPortal(ctx: AppContext, opts: PortalOptions): Hono<PortalE
   app.route('/', consolePages(ctx, opts));
   app.route('/', opsPages(ctx, opts));
   app.route('/', invoicePages(ctx));
+  app.route('/', paymentMethodPages(ctx));
   app.onError(portalErrorHandler(ctx));
   return app;
 }

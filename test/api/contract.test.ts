@@ -40,6 +40,12 @@ const EXPECTED_OPERATIONS = [
   'post /api/v1/hosts',
   'delete /api/v1/hosts/{id}',
   'get /api/v1/tenants',
+  'post /api/v1/tenants/{id}/suspend',
+  'post /api/v1/tenants/{id}/unsuspend',
+  'get /api/v1/payment-method',
+  'delete /api/v1/payment-method',
+  'post /api/v1/payment-method/autopay',
+  'post /api/v1/payment-method/setup',
 ];
 
 describe('problem+json', () => {

@@ -18,7 +18,7 @@ export interface PayPalFakeOptions {
   now: () => Date;
 }
 
-const EXP: Record<string, number> = { USD: 2, EUR: 2, GBP: 2, JPY: 0, KWD: 3, BHD: 3 };
+const EXP: Record<string, number> = { USD: 2, EUR: 2, GBP: 2, CHF: 2, CAD: 2, AUD: 2, JPY: 0, KWD: 3, BHD: 3 };
 /** Vault ids whose charge is declined. */
 export const DECLINING_VAULT = 'vault_declined';
 
@@ -29,6 +29,12 @@ export class PayPalFake {
   readonly captures = new Map<string, Obj>();
   readonly payouts = new Map<string, Obj>();
   sink: WebhookSink | undefined;
+  /** The account platform fees must name as payee (email or merchant id); unset: any payee is accepted. */
+  platformFeePayee: string | undefined;
+  /** The merchant may attach platform fees to orders (PLATFORM_FEES_NOT_SUPPORTED otherwise). */
+  platformFeesEnabled = true;
+  /** Refunds may carry platform_fees back (PLATFORM_FEE_NOT_ENABLED otherwise). */
+  platformFeeRefundsEnabled = true;
   /** Deliver each event to the sink as it happens (false: only queue it in `events`). */
   autoDeliver = true;
   private readonly tokens = new Set<string>();
@@ -105,7 +111,7 @@ export class PayPalFake {
       const o = this.orders.get(m[1]);
       return o ? { status: 200, body: o } : issue(404, 'RESOURCE_NOT_FOUND', 'INVALID_RESOURCE_ID');
     }
-    if (method === 'POST' && (m = /^\/v2\/checkout\/orders\/([^/]+)\/capture$/.exec(path))) return this.captureOrder(m[1]);
+    if (method === 'POST' && (m = /^\/v2\/checkout\/orders\/([^/]+)\/capture$/.exec(path))) return this.captureOrder(m[1], b);
     if (method === 'POST' && (m = /^\/v2\/payments\/captures\/([^/]+)\/refund$/.exec(path))) return this.refund(m[1], b);
     if (method === 'POST' && path === '/v1/payments/payouts') return this.payout(b);
     if (method === 'POST' && path === '/v1/notifications/verify-webhook-signature') return this.verify(b);
@@ -119,11 +125,8 @@ export class PayPalFake {
     const amount = units[0].amount as { currency_code: string; value: string };
     const bad = checkMoney(amount);
     if (bad) return issue(422, 'UNPROCESSABLE_ENTITY', bad);
-    const fees = ((units[0].payment_instruction as Obj | undefined)?.platform_fees ?? []) as Array<{ amount: { currency_code: string; value: string } }>;
-    for (const f of fees) {
-      const e = checkMoney(f.amount);
-      if (e) return issue(422, 'UNPROCESSABLE_ENTITY', `platform fee: ${e}`);
-    }
+    const feeIssue = this.checkPlatformFees(units[0].payment_instruction, amount);
+    if (feeIssue) return feeIssue;
     const id = fakeId('').toUpperCase().slice(0, 17).padEnd(17, '0');
     const order: Obj = {
       id,
@@ -148,6 +151,27 @@ export class PayPalFake {
     return { status: 201, body: order };
   }
 
+  /**
+   * payment_instruction.platform_fees as PayPal validates them: same currency as the amount, together no more
+   * than it, and (when the fake knows the platform's account) paid to that payee.
+   */
+  private checkPlatformFees(instruction: unknown, amount: { currency_code: string; value: string }): FakeResponse | undefined {
+    const fees = ((instruction as Obj | undefined)?.platform_fees ?? []) as PlatformFee[];
+    if (!fees.length) return undefined;
+    if (!this.platformFeesEnabled) return issue(422, 'UNPROCESSABLE_ENTITY', 'PLATFORM_FEES_NOT_SUPPORTED');
+    let total = 0n;
+    for (const f of fees) {
+      const e = checkMoney(f.amount);
+      if (e) return issue(422, 'UNPROCESSABLE_ENTITY', `platform fee: ${e}`);
+      if (f.amount.currency_code !== amount.currency_code) return issue(422, 'UNPROCESSABLE_ENTITY', 'CURRENCY_MISMATCH');
+      const payee = f.payee?.email_address ?? f.payee?.merchant_id;
+      if (this.platformFeePayee !== undefined && payee !== this.platformFeePayee) return issue(422, 'UNPROCESSABLE_ENTITY', `INVALID_PLATFORM_FEES_ACCOUNT ${String(payee)}`);
+      total += minor(f.amount);
+    }
+    if (total > minor(amount)) return issue(422, 'UNPROCESSABLE_ENTITY', 'INVALID_PLATFORM_FEES_AMOUNT');
+    return undefined;
+  }
+
   /** The buyer approves on paypal.com. */
   async approve(orderId: string): Promise<void> {
     const o = this.orders.get(orderId);
@@ -156,11 +180,15 @@ export class PayPalFake {
     await this.emit('CHECKOUT.ORDER.APPROVED', 'checkout-order', structuredClone(o));
   }
 
-  private async captureOrder(id: string): Promise<FakeResponse> {
+  private async captureOrder(id: string, b: Obj): Promise<FakeResponse> {
     const o = this.orders.get(id);
     if (!o) return issue(404, 'RESOURCE_NOT_FOUND', 'INVALID_RESOURCE_ID');
     if (o.status === 'COMPLETED') return issue(422, 'UNPROCESSABLE_ENTITY', 'ORDER_ALREADY_CAPTURED');
     if (o.status !== 'APPROVED') return issue(422, 'UNPROCESSABLE_ENTITY', 'ORDER_NOT_APPROVED');
+    // The fees are checked again when the money moves (the account may have lost the capability since).
+    const unit = (o.purchase_units as Obj[])[0];
+    const feeIssue = this.checkPlatformFees(unit.payment_instruction, unit.amount as { currency_code: string; value: string });
+    if (feeIssue) return feeIssue;
     const res = this.doCapture(o, false);
     const cap = ((res.purchase_units as Obj[])[0].payments as { captures: Obj[] }).captures[0];
     await this.emit('PAYMENT.CAPTURE.COMPLETED', 'capture', cap);
@@ -170,7 +198,8 @@ export class PayPalFake {
   private doCapture(o: Obj, decline: boolean): Obj {
     const unit = (o.purchase_units as Obj[])[0];
     const amount = unit.amount as { currency_code: string; value: string };
-    const fees = ((unit.payment_instruction as Obj | undefined)?.platform_fees ?? []) as Obj[];
+    const fees = ((unit.payment_instruction as Obj | undefined)?.platform_fees ?? []) as PlatformFee[];
+    const feeTotal = fees.reduce((t, f) => t + minor(f.amount), 0n);
     const cap: Obj = {
       id: fakeId('').toUpperCase().slice(0, 17).padEnd(17, '1'),
       status: decline ? 'DECLINED' : 'COMPLETED',
@@ -178,7 +207,11 @@ export class PayPalFake {
       custom_id: unit.custom_id,
       invoice_id: unit.invoice_id,
       final_capture: true,
-      seller_receivable_breakdown: { gross_amount: amount, ...(fees.length ? { platform_fees: fees } : {}) },
+      seller_receivable_breakdown: {
+        gross_amount: amount,
+        ...(fees.length ? { platform_fees: fees } : {}),
+        net_amount: { currency_code: amount.currency_code, value: fmt(minor(amount) - feeTotal, amount.currency_code) },
+      },
       supplementary_data: { related_ids: { order_id: o.id } },
       create_time: this.o.now().toISOString(),
       links: [],
@@ -188,12 +221,17 @@ export class PayPalFake {
       { href: `${this.url.origin}/v2/payments/captures/${String(cap.id)}/refund`, rel: 'refund', method: 'POST' },
       { href: `${this.url.origin}/v2/checkout/orders/${String(o.id)}`, rel: 'up', method: 'GET' },
     ];
-    if (!decline) this.captures.set(cap.id as string, { ...cap, refunded: '0' });
+    if (!decline) this.captures.set(cap.id as string, { ...cap, refunded: '0', fee: String(feeTotal), feeRefunded: '0' });
     o.status = decline ? 'APPROVED' : 'COMPLETED';
     unit.payments = { captures: [cap] };
     return structuredClone(o);
   }
 
+  /**
+   * Refund (part of) a capture. `payment_instruction.platform_fees` makes the fee payee contribute that much
+   * to the refund: refused when the account may not (PLATFORM_FEE_NOT_ENABLED) or when it is more than what
+   * is left of the capture's fee (PLATFORM_FEE_EXCEEDED, also when the capture had none).
+   */
   private async refund(captureId: string, b: Obj): Promise<FakeResponse> {
     const cap = this.captures.get(captureId);
     if (!cap) return issue(404, 'RESOURCE_NOT_FOUND', 'INVALID_RESOURCE_ID');
@@ -202,16 +240,33 @@ export class PayPalFake {
     const bad = checkMoney(amount);
     if (bad) return issue(422, 'UNPROCESSABLE_ENTITY', bad);
     if (amount.currency_code !== gross.currency_code) return issue(422, 'UNPROCESSABLE_ENTITY', 'CURRENCY_MISMATCH');
-    const exp = EXP[gross.currency_code];
-    const toMinor = (v: string) => BigInt(v.replace('.', ''));
-    const left = toMinor(gross.value) - BigInt(cap.refunded as string);
-    if (toMinor(amount.value) > left) return issue(422, 'UNPROCESSABLE_ENTITY', 'REFUND_AMOUNT_EXCEEDED');
-    cap.refunded = String(BigInt(cap.refunded as string) + toMinor(amount.value));
-    void exp;
+    const left = minor(gross) - BigInt(cap.refunded as string);
+    if (minor(amount) > left) return issue(422, 'UNPROCESSABLE_ENTITY', 'REFUND_AMOUNT_EXCEEDED');
+    const fees = ((b.payment_instruction as Obj | undefined)?.platform_fees ?? []) as PlatformFee[];
+    let feeBack = 0n;
+    if (fees.length) {
+      if (!this.platformFeeRefundsEnabled) return issue(422, 'UNPROCESSABLE_ENTITY', 'PLATFORM_FEE_NOT_ENABLED');
+      for (const f of fees) {
+        const e = checkMoney(f.amount);
+        if (e) return issue(422, 'UNPROCESSABLE_ENTITY', `platform fee: ${e}`);
+        if (f.amount.currency_code !== gross.currency_code) return issue(422, 'UNPROCESSABLE_ENTITY', 'CURRENCY_MISMATCH');
+        feeBack += minor(f.amount);
+      }
+      if (feeBack > BigInt(cap.fee as string) - BigInt(cap.feeRefunded as string)) return issue(422, 'UNPROCESSABLE_ENTITY', 'PLATFORM_FEE_EXCEEDED');
+    }
+    cap.refunded = String(BigInt(cap.refunded as string) + minor(amount));
+    cap.feeRefunded = String(BigInt(cap.feeRefunded as string) + feeBack);
+    const cur = gross.currency_code;
     const refund = {
       id: fakeId('').toUpperCase().slice(0, 17).padEnd(17, '2'),
       status: 'COMPLETED',
       amount,
+      seller_payable_breakdown: {
+        gross_amount: amount,
+        ...(fees.length ? { platform_fees: fees.map((f) => ({ amount: f.amount })) } : {}),
+        net_amount: { currency_code: cur, value: fmt(minor(amount) - feeBack, cur) },
+        total_refunded_amount: { currency_code: cur, value: fmt(BigInt(cap.refunded as string), cur) },
+      },
       create_time: this.o.now().toISOString(),
       links: [
         { href: `${this.url.origin}/v2/payments/refunds/x`, rel: 'self', method: 'GET' },
@@ -285,6 +340,25 @@ export class PayPalFake {
     const payload = JSON.stringify(ev);
     return this.sink(payload, this.signedHeaders(payload));
   }
+}
+
+interface PlatformFee {
+  amount: { currency_code: string; value: string };
+  payee?: { email_address?: string; merchant_id?: string };
+}
+
+/** A checked PayPal amount ("12.34") in minor units. */
+function minor(m: { currency_code: string; value: string }): bigint {
+  const exp = EXP[m.currency_code] ?? 2;
+  const [int, frac = ''] = m.value.split('.');
+  return BigInt(int + frac.padEnd(exp, '0'));
+}
+
+function fmt(v: bigint, currency: string): string {
+  const exp = EXP[currency] ?? 2;
+  if (exp === 0) return v.toString();
+  const s = v.toString().padStart(exp + 1, '0');
+  return `${s.slice(0, -exp)}.${s.slice(-exp)}`;
 }
 
 function issue(status: number, name: string, detail: string): FakeResponse {

@@ -86,7 +86,8 @@ describe('GET /pay/:provider/return', () => {
     const { paymentId, invoiceId } = await paidAtStripe();
     const res = await app.request(`/pay/stripe/return?payment=${paymentId}`);
     expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toBe('/login');
+    // …and brought back to the return page afterwards, where the payment is then confirmed.
+    expect(res.headers.get('location')).toBe(`/login?next=${encodeURIComponent(`/pay/stripe/return?payment=${paymentId}`)}`);
     expect((await paymentOf(invoiceId)).status).toBe('pending');
   });
 

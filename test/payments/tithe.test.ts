@@ -27,9 +27,9 @@ describe('tithe settlement', () => {
     expect(payment.titheAmount).toBe(700n);
     await refundPayment(h.deps, { paymentId: payment.id, amount: 5_000n }); // reverses 350
     const first = await settleTithes(h.deps);
-    expect(first).toEqual({ created: 1, sent: 1, failed: 0 });
+    expect(first).toMatchObject({ created: 1, sent: 1, failed: 0, recovered: 0, netted: 0 });
     const second = await settleTithes(h.deps);
-    expect(second).toEqual({ created: 0, sent: 0, failed: 0 });
+    expect(second).toMatchObject({ created: 0, sent: 0, failed: 0, recovered: 0, netted: 0 });
     const tr = h.stripe.posts('/v1/transfers');
     expect(tr).toHaveLength(1);
     expect(tr[0].body).toMatchObject({ amount: '350', currency: 'usd', destination: TITHE_ACCT, source_transaction: payment.providerChargeId, transfer_group: `tithe_${payment.id}` });

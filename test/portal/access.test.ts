@@ -89,7 +89,10 @@ describe('portal routes refuse callers without rights', () => {
     if (res.status === 302) {
       expect(r.method).toBe('GET');
       expect(['stale', 'none']).toContain(who);
-      expect(res.headers.get('location')).toBe('/login');
+      // to sign in, then back to the page asked for
+      const loc = new URL(res.headers.get('location')!, 'http://localhost');
+      expect(loc.pathname).toBe('/login');
+      expect(loc.searchParams.get('next') ?? '/').toBe(r.path());
     } else {
       expect([403, 404]).toContain(res.status);
     }

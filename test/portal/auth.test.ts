@@ -7,7 +7,7 @@ import { buildFixture, cookieFrom, PASSWORD, renewSessions, req, type Fixture } 
 import { sessions, users, auditLog } from '../../src/db/schema/auth.ts';
 import { SESSION_TTL_MS, validateSessionToken, createSession } from '../../src/auth/sessions.ts';
 import { hashToken } from '../../src/auth/tokens.ts';
-import { currentTotpCode } from '../../src/auth/totp.ts';
+import { currentTotpCode, totpKeyHex } from '../../src/auth/totp.ts';
 import { listAudit } from '../../src/auth/audit.ts';
 
 let database: TestDatabase;
@@ -115,7 +115,8 @@ describe('sessions', () => {
     expect(await validateSessionToken(f.ctx, token)).toBeNull();
     const stale = await req(f.app, '/account', { cookie: `kb_session=${token}` });
     expect(stale.status).toBe(302);
-    expect(stale.headers.get('location')).toBe('/login');
+    // back to the page after signing in again
+    expect(stale.headers.get('location')).toBe('/login?next=%2Faccount');
     await renewSessions(f);
   });
 
@@ -203,7 +204,7 @@ describe('two-factor sign-in', () => {
     const [u] = await f.ctx.db.select().from(users).where(eq(users.id, f.users.operator.id));
     const bad = await req(f.app, '/account/totp/confirm', { cookie: f.cookies.operator, form: { _csrf: f.csrf.operator, code: '000000' } });
     expect(bad.status).toBe(400);
-    const code = currentTotpCode(u.totpKey!, f.clock);
+    const code = currentTotpCode(totpKeyHex(f.ctx, u)!, f.clock);
     const ok = await req(f.app, '/account/totp/confirm', { cookie: f.cookies.operator, form: { _csrf: f.csrf.operator, code } });
     expect(await ok.text()).toContain('Two-factor sign-in is enabled');
 
@@ -217,7 +218,7 @@ describe('two-factor sign-in', () => {
     const [s] = await f.ctx.db.select().from(sessions).where(eq(sessions.id, hashToken(cookie.split('=')[1])));
     const wrong = await req(f.app, '/login/totp', { cookie, form: { _csrf: s.csrfToken, code: '123456' === code ? '654321' : '123456' } });
     expect(wrong.status).toBe(401);
-    const right = await req(f.app, '/login/totp', { cookie, form: { _csrf: s.csrfToken, code: currentTotpCode(u.totpKey!, f.clock) } });
+    const right = await req(f.app, '/login/totp', { cookie, form: { _csrf: s.csrfToken, code: currentTotpCode(totpKeyHex(f.ctx, u)!, f.clock) } });
     expect(right.headers.get('location')).toBe('/');
     expect((await req(f.app, '/', { cookie })).status).toBe(200);
   });

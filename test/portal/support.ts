@@ -21,6 +21,8 @@ import { createApp } from '../../src/app.ts';
 import type { TestDatabase } from '../support/db.ts';
 
 export const ORIGIN = 'http://localhost';
+/** The key that encrypts TOTP secrets at rest in these tests (SECRET_KEY). */
+export const TEST_SECRET_KEY = '0f1e2d3c4b5a69788796a5b4c3d2e1f000112233445566778899aabbccddeeff';
 export const PASSWORD = 'correct horse battery';
 
 /** A console that answers each line the way a serial login prompt would echo it. */
@@ -113,7 +115,7 @@ export const VM_B = '33333333-3333-4333-8333-333333333333';
 export async function buildFixture(database: TestDatabase, opts: { tenantAName?: string; vmAName?: string } = {}): Promise<Fixture> {
   const clock = new ManualClock(new Date('2026-03-15T12:00:00Z'));
   const hosts = new FakeHosts();
-  const config = loadConfig({});
+  const config = loadConfig({ SECRET_KEY: TEST_SECRET_KEY });
   const ctx = { db: database.db, clock, log: silentLogger, config, hosts, payments: createProviderRegistry(config.payments, clock), mailer: new CapturingMailer() };
   const host = await addHost(ctx.db, { name: 'fake-01', adapter: 'sim' });
   const tenantA = await createTenant(ctx, { company: opts.tenantAName ?? 'Acme', billingEmail: 'billing@acme.test', currency: 'EUR' });

@@ -1,15 +1,18 @@
-// Operator-only routes: hosts (list, add, remove) and tenants (list). Tenant callers get 403 before any
+// Operator-only routes: hosts (list, add, remove) and tenants (list, suspend, unsuspend). Tenant callers get 403 before any
 // lookup, so these answers say nothing about which hosts exist.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
 import { addHost, getHost, HostNotFound, listHosts, removeHost } from '../../hosts/registry.ts';
 import { listTenants } from '../../billing/catalogue/tenants.ts';
+import { suspendTenant, unsuspendTenant } from '../../billing/catalogue/suspend-tenant.ts';
+import type { VmPowerResult } from '../../billing/dunning/vm-power.ts';
+import { clientIp } from '../../portal/env.ts';
 import { AuthError } from '../../auth/errors.ts';
 import type { ApiEnv } from '../env.ts';
 import { validationHook } from '../errors.ts';
 import { assertOperatorCaller, assertWritable } from '../auth.ts';
 import { jsonBody, problems } from '../responses.ts';
-import { HostSchema, IdParam, NewHostSchema, TenantSchema } from '../schemas.ts';
+import { HostSchema, IdParam, NewHostSchema, SuspendTenantSchema, TenantSchema, TenantSuspendedSchema, TenantUnsuspendedSchema, UnsuspendTenantSchema } from '../schemas.ts';
 import { hostJson, tenantJson } from '../views.ts';
 
 const HostId = IdParam('host', '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918');
@@ -53,6 +56,30 @@ const listTenantsRoute = createRoute({
   responses: { 200: jsonBody(z.object({ items: z.array(TenantSchema) }), 'By company name.'), ...problems(403) },
 });
 
+const TenantId = IdParam('tenant', '3c2b1a09-8f7e-4d6c-9b5a-493827160504');
+
+const suspendTenantRoute = createRoute({
+  method: 'post',
+  path: '/tenants/{id}/suspend',
+  tags: ['Operator'],
+  summary: 'Suspend a tenant',
+  description: `${OPS} Not with a read-only token. The tenant's users can still sign in, read and pay invoices; their power actions and consoles are refused (403) and open consoles end now. Optionally shuts its VMs down. Audited as tenant.suspend.`,
+  request: { params: TenantId, body: { required: true, content: { 'application/json': { schema: SuspendTenantSchema } } } },
+  responses: { 200: jsonBody(TenantSuspendedSchema, 'Suspended.'), ...problems(400, 403, 404, 409, 415) },
+});
+
+const unsuspendTenantRoute = createRoute({
+  method: 'post',
+  path: '/tenants/{id}/unsuspend',
+  tags: ['Operator'],
+  summary: 'Lift a tenant suspension',
+  description: `${OPS} Not with a read-only token. Starts the VMs the suspension shut down unless \`startVms\` is false. The body may be omitted. Audited as tenant.unsuspend.`,
+  request: { params: TenantId, body: { required: false, content: { 'application/json': { schema: UnsuspendTenantSchema } } } },
+  responses: { 200: jsonBody(TenantUnsuspendedSchema, 'Active again.'), ...problems(400, 403, 404, 409, 415) },
+});
+
+const powerOutcome = (r: VmPowerResult) => ({ done: r.done, failed: r.failed.map((f) => ({ id: f.uuid, error: f.error })) });
+
 export function operatorRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
@@ -87,6 +114,24 @@ export function operatorRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
   app.openapi(listTenantsRoute, async (c) => {
     assertOperatorCaller(c.get('actor'));
     return c.json({ items: (await listTenants(ctx)).map(tenantJson) }, 200);
+  });
+
+  app.openapi(suspendTenantRoute, async (c) => {
+    const actor = c.get('actor');
+    assertOperatorCaller(actor);
+    assertWritable(actor);
+    const body = c.req.valid('json');
+    const r = await suspendTenant(ctx, { tenantId: c.req.valid('param').id, reason: body.reason, stopVms: body.stopVms, by: { userId: actor.userId, label: actor.label, ip: clientIp(c) } });
+    return c.json({ tenant: tenantJson(r.tenant), consolesClosed: r.consolesClosed, vms: powerOutcome(r.vms) }, 200);
+  });
+
+  app.openapi(unsuspendTenantRoute, async (c) => {
+    const actor = c.get('actor');
+    assertOperatorCaller(actor);
+    assertWritable(actor);
+    const body = (c.req.valid('json') as { startVms?: boolean } | undefined) ?? {};
+    const r = await unsuspendTenant(ctx, { tenantId: c.req.valid('param').id, startVms: body.startVms ?? true, by: { userId: actor.userId, label: actor.label, ip: clientIp(c) } });
+    return c.json({ tenant: tenantJson(r.tenant), vms: powerOutcome(r.vms) }, 200);
   });
   return app;
 }

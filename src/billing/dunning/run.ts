@@ -2,12 +2,12 @@
 // the due date), VMs are shut down after DUNNING_SUSPEND_AFTER_DAYS (when configured and host adapters are
 // given) and started again once paid. Every step is written once to the tenant-visible dunning_events.
 import { and, eq, isNull, isNotNull, lte, sql } from 'drizzle-orm';
-import { rows } from '../../db/client.ts';
-import { hosts } from '../../db/schema/hosts.ts';
+import { pgArray, rows } from '../../db/client.ts';
 import { invoices } from '../../db/schema/billing.ts';
 import { dunningEvents, dunningStates, paymentCustomers } from '../../db/schema/payments.ts';
 import { chargeInvoice } from '../payments/charge.ts';
 import type { PaymentsDeps } from '../payments/deps.ts';
+import { powerVms, tenantVms } from './vm-power.ts';
 
 const DAY = 86_400_000;
 
@@ -91,35 +91,13 @@ export async function runDunning(d: PaymentsDeps): Promise<DunningReport> {
   return report;
 }
 
-async function tenantVms(d: PaymentsDeps, tenantId: string): Promise<Array<{ uuid: string; hostId: string }>> {
-  return rows<{ uuid: string; hostId: string }>(
-    d.db,
-    sql`select v.uuid::text as uuid, v.host_id::text as "hostId" from vm_assignments a join vms v on v.uuid = a.vm_uuid
-        where a.tenant_id = ${tenantId}::uuid and a.valid_to is null and v.host_id is not null`,
-  );
-}
-
-async function power(d: PaymentsDeps, hostId: string, uuid: string, action: 'shutdown' | 'start'): Promise<void> {
-  const [host] = await d.db.select().from(hosts).where(eq(hosts.id, hostId));
-  if (!host) throw new Error(`host ${hostId} not found`);
-  await d.hosts!.adapterFor(host).power(uuid, action);
-}
-
 async function suspend(d: PaymentsDeps, now: Date, afterDays: number): Promise<number> {
   const cutoff = new Date(now.getTime() - afterDays * DAY);
   const due = await d.db.select().from(dunningStates).where(and(isNull(dunningStates.resolvedAt), isNull(dunningStates.suspendedAt), lte(dunningStates.pastDueSince, cutoff)));
   let n = 0;
   for (const st of due) {
-    const vms = await tenantVms(d, st.tenantId);
-    const done: string[] = [];
-    for (const vm of vms) {
-      try {
-        await power(d, vm.hostId, vm.uuid, 'shutdown');
-        done.push(vm.uuid);
-      } catch (err) {
-        d.log.warn({ vm: vm.uuid, err }, 'dunning: shutdown failed; will retry next run');
-      }
-    }
+    const vms = await tenantVms(d.db, st.tenantId);
+    const { done } = await powerVms({ ...d, hosts: d.hosts! }, vms.map((v) => v.uuid), 'shutdown', 'dunning (will retry next run)');
     if (done.length < vms.length) continue;
     await d.db.update(dunningStates).set({ suspendedAt: now, suspendedVms: done }).where(eq(dunningStates.invoiceId, st.invoiceId));
     await event(d, { tenantId: st.tenantId, invoiceId: st.invoiceId, kind: 'suspended', message: `${done.length} VM(s) shut down for non-payment.`, dedupeKey: `suspended:${st.invoiceId}` });
@@ -129,19 +107,24 @@ async function suspend(d: PaymentsDeps, now: Date, afterDays: number): Promise<n
 }
 
 async function resume(d: PaymentsDeps): Promise<number> {
-  const paid = await d.db.select().from(dunningStates).where(and(isNotNull(dunningStates.resolvedAt), isNotNull(dunningStates.suspendedAt)));
+  // A tenant an operator suspended stays down after paying: its VMs start when the operator unsuspends it.
+  const paid = await d.db
+    .select()
+    .from(dunningStates)
+    .where(
+      and(
+        isNotNull(dunningStates.resolvedAt),
+        isNotNull(dunningStates.suspendedAt),
+        sql`not exists (select 1 from tenants t where t.id = ${dunningStates.tenantId} and t.status = 'suspended')`,
+      ),
+    );
   let n = 0;
   for (const st of paid) {
-    const started: string[] = [];
-    for (const uuid of st.suspendedVms) {
-      const [vm] = await rows<{ hostId: string | null }>(d.db, sql`select host_id::text as "hostId" from vms where uuid = ${uuid}::uuid`);
-      try {
-        if (vm?.hostId) await power(d, vm.hostId, uuid, 'start');
-        started.push(uuid);
-      } catch (err) {
-        d.log.warn({ vm: uuid, err }, 'dunning: start failed; will retry next run');
-      }
-    }
+    // A VM that left its host meanwhile has nothing to start: it counts as done, as before.
+    const onHost = await rows<{ uuid: string }>(d.db, sql`select uuid::text as uuid from vms where uuid = any(${pgArray(st.suspendedVms)}::uuid[]) and host_id is not null`);
+    const hosted = new Set(onHost.map((v) => v.uuid));
+    const r = await powerVms({ ...d, hosts: d.hosts! }, st.suspendedVms.filter((u) => hosted.has(u)), 'start', 'dunning (will retry next run)');
+    const started = st.suspendedVms.filter((u) => !hosted.has(u) || r.done.includes(u));
     const left = st.suspendedVms.filter((u) => !started.includes(u));
     await d.db.update(dunningStates).set({ suspendedVms: left, suspendedAt: left.length ? st.suspendedAt : null }).where(eq(dunningStates.invoiceId, st.invoiceId));
     if (!left.length) {

@@ -15,7 +15,7 @@ export interface LedgerLine {
 
 export interface EntryInput {
   key: string;
-  kind: 'capture' | 'refund' | 'chargeback' | 'tithe_settlement' | 'adjustment';
+  kind: 'capture' | 'refund' | 'chargeback' | 'tithe_settlement' | 'tithe_netting' | 'tithe_recovery' | 'adjustment';
   postedAt: Date;
   tenantId?: string | null;
   paymentId?: string | null;

@@ -1,14 +1,14 @@
 // Collecting an invoice: off-session autopay (chargeInvoice), hosted checkout (startCheckout) and capture
 // after buyer approval (capturePayment). The payment row and its idempotency key are committed BEFORE the
 // provider call, so a crash or a double click re-sends the same key and the provider charges once.
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { inTransaction } from '../../db/client.ts';
 import { paymentCustomers, payments } from '../../db/schema/payments.ts';
-import { splitTithe } from '../ledger/split.ts';
+import { platformFeeFor } from '../tithe/netting.ts';
 import { PaymentError, type PaymentsDeps } from './deps.ts';
 import { assertPayable, loadInvoice, type PayableInvoice } from './invoice-link.ts';
-import type { ChargeResult, ProviderName } from './provider.ts';
+import type { ChargeResult, ProviderName, SavedCard } from './provider.ts';
 import { applyCapture, applyFailure, lockPayment, type Payment } from './record.ts';
 
 export interface ChargeOutcome {
@@ -107,6 +107,9 @@ export async function chargeInvoice(d: PaymentsDeps, input: { invoiceId: string 
   const attempt = await openAttempt(d, inv, provider, 'off_session');
   if ('paid' in attempt) return { payment: attempt.paid, outcome: 'already_paid' };
   const p = attempt.open;
+  // The method is fixed per attempt: resuming a pending one (a crash mid-call) re-sends exactly the request
+  // its key was first used with, even if the tenant has saved another card since.
+  const paymentMethodId = await pinPaymentMethod(d, p, cust.defaultPaymentMethod);
   const impl = d.providers.get(provider);
   const result = await impl.chargeOffSession({
     paymentId: p.id,
@@ -115,11 +118,23 @@ export async function chargeInvoice(d: PaymentsDeps, input: { invoiceId: string 
     amount: p.amount,
     currency: p.currency,
     customerId: cust.customerId,
-    paymentMethodId: cust.defaultPaymentMethod,
+    paymentMethodId,
     idempotencyKey: p.idempotencyKey,
-    titheAtCapture: impl.tithesAtCapture ? splitTithe(p.amount, d.payments.titheBps).tithe : undefined,
+    titheAtCapture: impl.tithesAtCapture ? await platformFeeFor(d, p) : undefined,
   });
   return recordResult(d, p.id, result);
+}
+
+async function pinPaymentMethod(d: PaymentsDeps, p: Payment, current: string): Promise<string> {
+  if (p.paymentMethod) return p.paymentMethod;
+  const [set] = await d.db
+    .update(payments)
+    .set({ paymentMethod: current })
+    .where(and(eq(payments.id, p.id), isNull(payments.paymentMethod)))
+    .returning({ paymentMethod: payments.paymentMethod });
+  if (set?.paymentMethod) return set.paymentMethod;
+  const [other] = await d.db.select({ paymentMethod: payments.paymentMethod }).from(payments).where(eq(payments.id, p.id));
+  return other?.paymentMethod ?? current;
 }
 
 /** Hosted payment page: Stripe Checkout or PayPal approval. A second click returns the same page. */
@@ -147,7 +162,7 @@ export async function startCheckout(d: PaymentsDeps, input: { invoiceId: string 
     idempotencyKey: p.idempotencyKey,
     successUrl: `${base}/pay/${provider}/return?payment=${p.id}`,
     cancelUrl: `${base}/portal/invoices/${inv.id}`,
-    titheAtCapture: impl.tithesAtCapture ? splitTithe(p.amount, d.payments.titheBps).tithe : undefined,
+    titheAtCapture: impl.tithesAtCapture ? await platformFeeFor(d, p) : undefined,
   });
   const [row] = await d.db
     .update(payments)
@@ -172,16 +187,28 @@ export async function capturePayment(d: PaymentsDeps, input: { paymentId: string
   return recordResult(d, p.id, result);
 }
 
-/** Save the tenant's provider customer and (optionally) the method autopay charges. */
+/**
+ * Save the tenant's provider customer and (optionally) the method autopay charges, directly (operators'
+ * tooling and tests). People save cards through methods/start-setup.ts; `card` is the display metadata.
+ */
 export async function savePaymentMethod(
   d: PaymentsDeps,
-  input: { tenantId: string; provider: ProviderName; customerId: string; paymentMethodId: string | null; autopay: boolean },
+  input: { tenantId: string; provider: ProviderName; customerId: string; paymentMethodId: string | null; autopay: boolean; card?: SavedCard },
 ): Promise<void> {
+  const now = d.clock.now();
+  const values = {
+    customerId: input.customerId,
+    defaultPaymentMethod: input.paymentMethodId,
+    autopay: input.autopay,
+    // Never the metadata of a previous method: unknown is shown as "a saved payment method".
+    cardBrand: input.card?.brand ?? null,
+    cardLast4: input.card?.last4 ?? null,
+    cardExpMonth: input.card?.expMonth ?? null,
+    cardExpYear: input.card?.expYear ?? null,
+    updatedAt: now,
+  };
   await d.db
     .insert(paymentCustomers)
-    .values({ tenantId: input.tenantId, provider: input.provider, customerId: input.customerId, defaultPaymentMethod: input.paymentMethodId, autopay: input.autopay, createdAt: d.clock.now() })
-    .onConflictDoUpdate({
-      target: [paymentCustomers.tenantId, paymentCustomers.provider],
-      set: { customerId: input.customerId, defaultPaymentMethod: input.paymentMethodId, autopay: input.autopay },
-    });
+    .values({ tenantId: input.tenantId, provider: input.provider, ...values, createdAt: now })
+    .onConflictDoUpdate({ target: [paymentCustomers.tenantId, paymentCustomers.provider], set: values });
 }

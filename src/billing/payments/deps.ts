@@ -28,7 +28,7 @@ export function paymentsDeps(ctx: AppContext): PaymentsDeps {
 
 export class PaymentError extends Error {
   constructor(
-    readonly code: 'NotFound' | 'NotPayable' | 'NoPaymentMethod' | 'InvalidAmount' | 'ProviderNotConfigured' | 'AmountMismatch' | 'OutOfOrder',
+    readonly code: 'NotFound' | 'NotPayable' | 'NoPaymentMethod' | 'InvalidAmount' | 'ProviderNotConfigured' | 'AmountMismatch' | 'OutOfOrder' | 'NotSupported',
     message: string,
   ) {
     super(message);

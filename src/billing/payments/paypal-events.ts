@@ -23,6 +23,13 @@ function money(x: unknown, what: string): { amount: bigint; currency: string } {
   return { amount: decimalToMinor(m.value, m.currency_code), currency: m.currency_code };
 }
 
+/** Sum of `platform_fees[].amount` in a capture's or refund's breakdown; undefined when it names none. */
+function platformFees(breakdown: unknown): bigint | undefined {
+  const fees = (breakdown as { platform_fees?: Array<{ amount?: unknown }> } | undefined)?.platform_fees;
+  if (!Array.isArray(fees) || !fees.length) return undefined;
+  return fees.reduce((t, f) => t + money(f.amount, 'platform fee').amount, 0n);
+}
+
 function str(x: unknown): string | undefined {
   return typeof x === 'string' ? x : undefined;
 }
@@ -54,6 +61,7 @@ export function paypalEvent(e: PayPalWebhookEvent): PaymentEvent {
         amount,
         currency,
         paymentId: str(r.custom_id),
+        titheRouted: platformFees(r.seller_receivable_breakdown),
       };
     }
     case 'PAYMENT.CAPTURE.DENIED':
@@ -66,7 +74,7 @@ export function paypalEvent(e: PayPalWebhookEvent): PaymentEvent {
       const captureId = captureIdFromLinks(r.links);
       const { amount, currency } = money(r.amount, 'refund');
       if (!captureId || !str(r.id)) return { ...head, kind: 'ignored' };
-      return { ...head, kind: 'refunded', providerChargeId: captureId, refundId: String(r.id), amount, currency };
+      return { ...head, kind: 'refunded', providerChargeId: captureId, refundId: String(r.id), amount, currency, titheReturned: platformFees(r.seller_payable_breakdown) };
     }
     case 'CUSTOMER.DISPUTE.CREATED': {
       const tx = (r.disputed_transactions as Array<{ seller_transaction_id?: string }> | undefined)?.[0];

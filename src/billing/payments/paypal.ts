@@ -18,6 +18,7 @@ import { createPayPalClient } from './paypal-client.ts';
 import { paypalEvent, type PayPalWebhookEvent } from './paypal-events.ts';
 import {
   PaymentProviderError,
+  TitheFeeRefused,
   WebhookVerificationError,
   type CaptureRequest,
   type ChargeRequest,
@@ -115,18 +116,28 @@ export class PayPalProvider implements PaymentProvider {
     return this.capture({ providerPaymentId: order.id, idempotencyKey: `${r.idempotencyKey}_capture` });
   }
 
+  /**
+   * Refund (part of) a capture. With `titheFee`, the refund also takes that much of the capture's platform
+   * fee back from the payee (`payment_instruction.platform_fees`, at most what is left of the fee).
+   */
   async refund(r: RefundRequest): Promise<RefundResult> {
-    const refund = await this.call(() =>
-      this.paymentsApi.refundCapturedPayment({
-        captureId: r.providerChargeId,
-        paypalRequestId: r.idempotencyKey,
-        prefer: 'return=representation',
-        body: { amount: { currencyCode: r.currency, value: minorToDecimal(r.amount, r.currency) } },
-      }),
+    const fee = r.titheFee && r.titheFee > 0n ? r.titheFee : undefined;
+    const money = (v: bigint) => ({ currencyCode: r.currency, value: minorToDecimal(v, r.currency) });
+    const refund = await this.call(
+      () =>
+        this.paymentsApi.refundCapturedPayment({
+          captureId: r.providerChargeId,
+          paypalRequestId: r.idempotencyKey,
+          prefer: 'return=representation',
+          body: { amount: money(r.amount), ...(fee ? { paymentInstruction: { platformFees: [{ amount: money(fee) }] } } : {}) },
+        }),
+      fee !== undefined,
     );
     if (!refund.id) throw new PaymentProviderError('PayPal refund came back without an id', false);
     const status = refund.status === 'COMPLETED' ? 'succeeded' : refund.status === 'CANCELLED' || refund.status === 'FAILED' ? 'failed' : 'pending';
-    return { refundId: refund.id, status };
+    const fees = refund.sellerPayableBreakdown?.platformFees;
+    const titheReturned = fees ? fees.reduce((t, f) => t + decimalToMinor(f.amount.value, f.amount.currencyCode), 0n) : undefined;
+    return { refundId: refund.id, status, titheReturned };
   }
 
   /** Periodic payout of the accrued tithe; sender_batch_id (our key) makes PayPal refuse a duplicate batch. */
@@ -208,12 +219,15 @@ export class PayPalProvider implements PaymentProvider {
     return JSON.parse(text) as unknown;
   }
 
-  private async call<T>(fn: () => Promise<{ result: T }>): Promise<T> {
+  private async call<T>(fn: () => Promise<{ result: T }>, withPlatformFee = false): Promise<T> {
     try {
       return (await fn()).result;
     } catch (err) {
       if (err instanceof ApiError) {
         const detail = typeof err.body === 'string' ? err.body.slice(0, 200) : '';
+        // PayPal's documented refusals of a refund's platform_fees: the refund did not happen at all.
+        const feeIssue = withPlatformFee && typeof err.body === 'string' ? /PLATFORM_FEE_(NOT_ENABLED|EXCEEDED)/.exec(err.body)?.[0] : undefined;
+        if (feeIssue) throw new TitheFeeRefused(`PayPal refused to take the platform fee back: ${feeIssue}`, { cause: err });
         throw new PaymentProviderError(`PayPal: HTTP ${err.statusCode} ${detail}`, err.statusCode >= 500 || err.statusCode === 429, { cause: err });
       }
       throw new PaymentProviderError(`PayPal: ${err instanceof Error ? err.message : String(err)}`, true, { cause: err });

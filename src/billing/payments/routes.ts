@@ -35,7 +35,8 @@ export function paymentRoutes(d: PaymentsDeps, o: PaymentRouteOptions): Hono {
   });
   app.get('/pay/:provider{stripe|paypal}/return', async (c) => {
     const user = await o.returningUser(c);
-    if (!user) return c.redirect(o.signInPath, 302);
+    // Back here after signing in, so the payment is confirmed rather than lost in a redirect.
+    if (!user) return c.redirect(`${o.signInPath}?next=${encodeURIComponent(c.req.path + new URL(c.req.url).search)}`, 302);
     const provider = c.req.param('provider') as 'stripe' | 'paypal';
     const paymentId = c.req.query('payment') ?? '';
     const notFound = () => c.json({ error: 'payment not found' }, 404);

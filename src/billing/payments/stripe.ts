@@ -16,9 +16,11 @@ import {
   type PaymentProvider,
   type RefundRequest,
   type RefundResult,
+  type TitheRecoveryRequest,
   type TitheTransferRequest,
   type TitheTransferResult,
 } from './provider.ts';
+import { StripeSavedMethods } from './stripe-methods.ts';
 
 export interface StripeSettings {
   secretKey: string;
@@ -33,6 +35,7 @@ export class StripeProvider implements PaymentProvider {
   readonly name = 'stripe' as const;
   readonly tithesAtCapture = false;
   private readonly stripe: Stripe;
+  readonly savedMethods: StripeSavedMethods;
 
   constructor(private readonly s: StripeSettings) {
     const base = s.apiBase;
@@ -47,6 +50,7 @@ export class StripeProvider implements PaymentProvider {
           }
         : {}),
     });
+    this.savedMethods = new StripeSavedMethods(this.stripe, mapError);
   }
 
   async ensureCustomer(c: CustomerRef, existingId?: string | null): Promise<string> {
@@ -126,6 +130,11 @@ export class StripeProvider implements PaymentProvider {
           failureReason: err.message,
         };
       }
+      // Refused as invalid (e.g. the method was detached meanwhile): Stripe charged nothing, so this attempt
+      // failed and the next one may use the tenant's current card. Idempotency conflicts are another class.
+      if (err instanceof Stripe.errors.StripeInvalidRequestError) {
+        return { status: 'failed', providerPaymentId: '', amount: r.amount, currency: r.currency, failureReason: `Stripe refused the charge: ${err.message}` };
+      }
       throw mapError(err);
     }
   }
@@ -154,6 +163,15 @@ export class StripeProvider implements PaymentProvider {
       ),
     );
     return { providerRef: transfer.id, method: 'stripe_transfer' };
+  }
+
+  /** A partial reversal of the tithe transfer: the connected account pays that much back to us. */
+  async recoverTithe(r: TitheRecoveryRequest): Promise<{ providerRef: string; amount: bigint }> {
+    const reversal = await this.call(() =>
+      this.stripe.transfers.createReversal(r.transferRef, { amount: toSafeInteger(r.amount) }, { idempotencyKey: r.idempotencyKey }),
+    );
+    // What was really reversed (a reversal is always in its transfer's currency) is what gets recorded.
+    return { providerRef: reversal.id, amount: BigInt(reversal.amount) };
   }
 
   async verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<PaymentEvent> {
@@ -237,8 +255,19 @@ export function stripeEvent(event: Stripe.Event): PaymentEvent {
     }
     case 'checkout.session.completed': {
       const s = event.data.object;
+      if (s.mode === 'setup') {
+        const si = typeof s.setup_intent === 'string' ? s.setup_intent : s.setup_intent?.id;
+        return si ? { ...head, kind: 'setup_completed', setupIntentId: si, setupId: metaOf(s).setup_id, providerRef: s.id } : { ...head, kind: 'ignored' };
+      }
       const pi = typeof s.payment_intent === 'string' ? s.payment_intent : s.payment_intent?.id;
       return { ...head, kind: 'checkout_completed', providerPaymentId: s.id, providerIntentId: pi ?? undefined, paymentId: metaOf(s).payment_id };
+    }
+    case 'setup_intent.succeeded': {
+      const si = event.data.object;
+      return { ...head, kind: 'setup_completed', setupIntentId: si.id, setupId: metaOf(si).setup_id };
+    }
+    case 'payment_method.detached': {
+      return { ...head, kind: 'method_detached', paymentMethodId: event.data.object.id };
     }
     case 'charge.refunded': {
       const ch = event.data.object;

@@ -6,7 +6,9 @@ import { inTransaction } from '../../db/client.ts';
 import { payments, webhookEvents } from '../../db/schema/payments.ts';
 import { capturePayment } from './charge.ts';
 import { PaymentError, type PaymentsDeps } from './deps.ts';
-import { WebhookVerificationError, type PaymentEvent, type ProviderName } from './provider.ts';
+import { WebhookVerificationError, type PaymentEvent, type ProviderName, type SetupOutcome } from './provider.ts';
+import { applySetupOutcome, detachReplaced, type SetupApplied } from './methods/complete-setup.ts';
+import { forgetDetachedMethod } from './methods/change.ts';
 import { applyCapture, applyChargeback, applyFailure, applyProviderRefund, byProviderRef, lockPayment, type Payment } from './record.ts';
 import type { Db } from '../../db/client.ts';
 
@@ -34,7 +36,20 @@ export async function handleWebhook(
     d.log.error({ provider, err }, 'webhook verification could not be performed');
     return { status: 503, outcome: 'verification_unavailable' };
   }
+  // A finished setup: what was saved is read from the provider before the transaction (a read, safe to
+  // repeat). If the provider cannot answer, the event is not recorded, so it is delivered again.
+  let setup: SetupOutcome | undefined;
+  if (event.kind === 'setup_completed') {
+    try {
+      const methods = d.providers.get(provider).savedMethods;
+      setup = methods ? await methods.readSetup({ setupIntentId: event.setupIntentId }) : { status: 'pending', card: null };
+    } catch (err) {
+      d.log.warn({ provider, eventId: event.eventId, err }, 'webhook deferred: could not read the setup from the provider');
+      return { status: 503, outcome: 'deferred' };
+    }
+  }
   const toCapture: string[] = [];
+  const saved: SetupApplied[] = [];
   try {
     const outcome = await inTransaction(d.db, async (tx) => {
       const [row] = await tx
@@ -43,7 +58,7 @@ export async function handleWebhook(
         .onConflictDoNothing()
         .returning({ id: webhookEvents.id });
       if (!row) return 'duplicate';
-      const out = await apply(d, tx, event, toCapture);
+      const out = await apply(d, tx, event, { toCapture, setup, saved });
       await tx.update(webhookEvents).set({ processedAt: d.clock.now(), outcome: out }).where(eq(webhookEvents.id, row.id));
       return out;
     });
@@ -53,6 +68,7 @@ export async function handleWebhook(
       d.log.info({ provider, eventId: event.eventId, type: event.type, outcome }, 'webhook processed');
     }
     for (const id of toCapture) await captureAfterApproval(d, id);
+    for (const r of saved) await detachReplaced(d, provider, r);
     return { status: 200, outcome };
   } catch (err) {
     if (err instanceof Deferred || (err instanceof PaymentError && err.code === 'OutOfOrder')) {
@@ -77,14 +93,24 @@ async function find(tx: Db, provider: ProviderName, paymentId: string | undefine
   return undefined;
 }
 
-async function apply(d: PaymentsDeps, tx: Db, e: PaymentEvent, toCapture: string[]): Promise<string> {
+interface ApplyScope {
+  /** PayPal orders to capture after commit. */
+  toCapture: string[];
+  /** The setup read from the provider (setup_completed only). */
+  setup?: SetupOutcome;
+  /** Saved methods, whose replaced predecessor is detached after commit. */
+  saved: SetupApplied[];
+}
+
+async function apply(d: PaymentsDeps, tx: Db, e: PaymentEvent, scope: ApplyScope): Promise<string> {
+  const { toCapture } = scope;
   switch (e.kind) {
     case 'ignored':
       return 'ignored';
     case 'payment_succeeded': {
       const p = await find(tx, e.provider, e.paymentId, [e.providerIntentId, e.providerPaymentId, e.providerChargeId]);
       if (!p) throw new Deferred(`no payment for ${e.providerPaymentId}`);
-      return applyCapture(d, tx, p, { providerChargeId: e.providerChargeId, amount: e.amount, currency: e.currency, providerIntentId: e.providerIntentId });
+      return applyCapture(d, tx, p, { providerChargeId: e.providerChargeId, amount: e.amount, currency: e.currency, providerIntentId: e.providerIntentId, titheRouted: e.titheRouted });
     }
     case 'payment_failed': {
       const p = await find(tx, e.provider, e.paymentId, [e.providerPaymentId]);
@@ -112,8 +138,18 @@ async function apply(d: PaymentsDeps, tx: Db, e: PaymentEvent, toCapture: string
         Object.assign(p, (await tx.select().from(payments).where(eq(payments.id, p.id)))[0]);
       }
       if (p.status !== 'succeeded') throw new Deferred(`payment ${p.id} not captured yet`);
-      return applyProviderRefund(d, tx, p, { eventId: e.eventId, refundId: e.refundId, amount: e.amount, cumulativeRefunded: e.cumulativeRefunded });
+      return applyProviderRefund(d, tx, p, { eventId: e.eventId, refundId: e.refundId, amount: e.amount, cumulativeRefunded: e.cumulativeRefunded, titheReturned: e.titheReturned });
     }
+    case 'setup_completed': {
+      const r = await applySetupOutcome(d, tx, e.provider, { setupId: e.setupId, providerRef: e.providerRef }, scope.setup ?? { status: 'pending', card: null }, {
+        userId: null,
+        label: `${e.provider} webhook`,
+      });
+      scope.saved.push(r);
+      return `setup_${r.outcome}`;
+    }
+    case 'method_detached':
+      return forgetDetachedMethod(d, tx, e.provider, e.paymentMethodId);
     case 'dispute_created': {
       const p = await find(tx, e.provider, undefined, [e.providerChargeId]);
       if (!p || p.status !== 'succeeded') throw new Deferred(`no captured payment for charge ${e.providerChargeId}`);

@@ -1,4 +1,6 @@
-// settleTithes: forward the tithe payable. Stripe: one Connect transfer per payment, funded from its charge
+// settleTithes: forward the tithe payable and take back what refunds made owed. In order: send the pending
+// Stripe transfer reversals (recover.ts), queue what is payable net of what upstream owes back (queue.ts),
+// then send the queued settlements. Stripe: one Connect transfer per payment, funded from its charge
 // (source_transaction) with key `tithe_<paymentId>`. PayPal (payouts mode): one payout per currency per day,
 // sender_batch_id = our key. Rows are written before the call, so a crash or a second replica re-sends the
 // same key; each sent settlement posts its own ledger entry. Failed calls stay pending and are retried.
@@ -6,69 +8,29 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { inTransaction, rows } from '../../db/client.ts';
 import { titheSettlements } from '../../db/schema/payments.ts';
 import { postTitheSettlement } from '../ledger/payment-entries.ts';
+import { lockTithe, paymentPayable, providerPayable, splitAgainstPayable } from '../ledger/tithe-position.ts';
 import type { PaymentsDeps } from '../payments/deps.ts';
 import { PaymentProviderError, type ProviderName } from '../payments/provider.ts';
+import { trackStripeClaim } from './claims.ts';
+import { queuePayPal, queueStripe } from './queue.ts';
+import { sendRecoveries } from './recover.ts';
 
 export interface SettleReport {
   created: number;
   sent: number;
   failed: number;
-}
-
-/** Net tithe still owed per Stripe payment that has no settlement yet. */
-async function queueStripe(d: PaymentsDeps): Promise<number> {
-  const due = await rows<{ id: string; currency: string; net: string }>(
-    d.db,
-    sql`select p.id::text, p.currency,
-          (p.tithe_amount - coalesce((select sum(r.tithe_reversed) from payment_reversals r where r.payment_id = p.id and r.status = 'applied'), 0))::text as net
-        from payments p
-        where p.provider = 'stripe' and p.status = 'succeeded' and p.tithe_amount > 0
-          and not exists (select 1 from tithe_settlements s where s.payment_id = p.id)`,
-  );
-  let n = 0;
-  for (const p of due) {
-    const net = BigInt(p.net);
-    if (net <= 0n) continue;
-    const r = await d.db
-      .insert(titheSettlements)
-      .values({ provider: 'stripe', method: 'stripe_transfer', paymentId: p.id, amount: net, currency: p.currency, idempotencyKey: `tithe_${p.id}`, createdAt: d.clock.now() })
-      .onConflictDoNothing()
-      .returning({ id: titheSettlements.id });
-    n += r.length;
-  }
-  return n;
-}
-
-/** PayPal payouts: what PayPal payments earned net of reversals, minus everything already settled or queued. */
-async function queuePayPal(d: PaymentsDeps): Promise<number> {
-  const owed = await rows<{ currency: string; owed: string }>(
-    d.db,
-    sql`with earned as (
-          select p.currency, sum(p.tithe_amount - coalesce((select sum(r.tithe_reversed) from payment_reversals r where r.payment_id = p.id and r.status = 'applied'), 0)) as amt
-          from payments p where p.provider = 'paypal' and p.status = 'succeeded' and p.tithe_amount > 0 group by p.currency),
-        settled as (
-          select currency, sum(amount) as amt from tithe_settlements where provider = 'paypal' and status in ('pending', 'sent') group by currency)
-        select e.currency, (e.amt - coalesce(s.amt, 0))::text as owed from earned e left join settled s on s.currency = e.currency`,
-  );
-  const day = d.clock.now().toISOString().slice(0, 10).replace(/-/g, '');
-  let n = 0;
-  for (const o of owed) {
-    const amount = BigInt(o.owed);
-    if (amount <= 0n) continue;
-    const r = await d.db
-      .insert(titheSettlements)
-      .values({ provider: 'paypal', method: 'paypal_payout', amount, currency: o.currency, idempotencyKey: `tithe_paypal_${o.currency}_${day}`, createdAt: d.clock.now() })
-      .onConflictDoNothing()
-      .returning({ id: titheSettlements.id });
-    n += r.length;
-  }
-  return n;
+  /** Netting entries posted (tithe owed back offset against tithe owed). */
+  netted: number;
+  /** Transfer reversals that brought tithe back / were refused for good (left receivable, netted later). */
+  recovered: number;
+  unrecoverable: number;
 }
 
 export async function settleTithes(d: PaymentsDeps): Promise<SettleReport> {
-  const report: SettleReport = { created: 0, sent: 0, failed: 0 };
-  if (d.providers.has('stripe') && d.payments.titheStripeAccount) report.created += await queueStripe(d);
-  if (d.providers.has('paypal') && d.payments.tithePaypalPayee && d.payments.paypal?.titheMode === 'payouts') report.created += await queuePayPal(d);
+  const recovery = await sendRecoveries(d);
+  const report: SettleReport = { created: 0, sent: 0, failed: 0, netted: 0, recovered: recovery.recovered, unrecoverable: recovery.unrecoverable };
+  if (d.providers.has('stripe') && d.payments.titheStripeAccount) await queueStripe(d, report);
+  if (d.providers.has('paypal') && d.payments.tithePaypalPayee && d.payments.paypal?.titheMode === 'payouts') await queuePayPal(d, report);
   const pending = await d.db.select().from(titheSettlements).where(eq(titheSettlements.status, 'pending'));
   for (const s of pending) {
     const provider = s.provider as ProviderName;
@@ -80,12 +42,19 @@ export async function settleTithes(d: PaymentsDeps): Promise<SettleReport> {
       const res = await d.providers.get(provider).settleTithe({ amount: s.amount, currency: s.currency, idempotencyKey: s.idempotencyKey, sourceChargeId: charge, group: s.paymentId ? `tithe_${s.paymentId}` : s.idempotencyKey });
       await inTransaction(d.db, async (tx) => {
         const at = d.clock.now();
+        await lockTithe(tx, provider, s.currency);
         const done = await tx
           .update(titheSettlements)
           .set({ status: 'sent', providerRef: res.providerRef, sentAt: at, attempts: s.attempts + 1, lastError: null })
           .where(and(eq(titheSettlements.id, s.id), eq(titheSettlements.status, 'pending')))
           .returning({ id: titheSettlements.id });
-        if (done.length) await postTitheSettlement(tx, { settlementId: s.id, provider, amount: s.amount, currency: s.currency, at, paymentId: s.paymentId, providerRef: res.providerRef });
+        if (!done.length) return;
+        // A refund applied while the money was on its way left less payable than was sent: the rest is owed
+        // back at once (and, for Stripe, a reversal of this very transfer is queued).
+        const payable = s.paymentId && provider === 'stripe' ? await paymentPayable(tx, s.paymentId) : await providerPayable(tx, provider, s.currency);
+        const { fromPayable, claim } = splitAgainstPayable(s.amount, payable);
+        await postTitheSettlement(tx, { settlementId: s.id, provider, amount: s.amount, currency: s.currency, at, paymentId: s.paymentId, providerRef: res.providerRef, fromPayable });
+        if (claim > 0n && s.paymentId && provider === 'stripe') await trackStripeClaim(tx, { id: s.paymentId, currency: s.currency }, claim, at);
       });
       report.sent += 1;
       d.log.info({ settlement: s.id, amount: String(s.amount), currency: s.currency, ref: res.providerRef }, 'tithe settled');

@@ -57,8 +57,14 @@ export const loginAttempts = pgTable(
     ip: text('ip').notNull(),
     at: tstz('at').notNull(),
     success: boolean('success').notNull(),
+    /** 'login' (sign-in and TOTP) or 'reset' (password reset requests): counted apart. */
+    kind: text('kind').$type<'login' | 'reset'>().notNull().default('login'),
   },
-  (t) => [index('login_attempts_email_at').on(t.email, t.at), index('login_attempts_ip_at').on(t.ip, t.at)],
+  (t) => [
+    index('login_attempts_email_at').on(t.email, t.at),
+    index('login_attempts_ip_at').on(t.ip, t.at),
+    check('login_attempts_kind', sql`${t.kind} in ('login', 'reset')`),
+  ],
 );
 
 /** Invitations by link: the id is the SHA-256 of the link token. */
@@ -115,6 +121,25 @@ export const consoleTickets = pgTable('console_tickets', {
   expiresAt: tstz('expires_at').notNull(),
   usedAt: tstz('used_at'),
 });
+
+/**
+ * Who holds each VM's console, across every replica: the primary key is the lock. The holder refreshes
+ * `heartbeat_at` while the session lives; a row whose heartbeat went stale (its process died) may be taken over.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    vmUuid: uuid('vm_uuid').primaryKey(),
+    /** Random id of the holding session (one process may hold several VMs). */
+    holder: text('holder').notNull(),
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    /** The holder's tenant (null for operators): suspending a tenant ends its users' consoles. */
+    tenantId: uuid('tenant_id'),
+    openedAt: tstz('opened_at').notNull(),
+    heartbeatAt: tstz('heartbeat_at').notNull(),
+  },
+  (t) => [index('console_sessions_tenant').on(t.tenantId)],
+);
 
 /** Append-only audit trail: logins, logouts, power actions, consoles, token events. */
 export const auditLog = pgTable(

@@ -22,6 +22,11 @@ export const tenants = pgTable(
     billingDay: integer('billing_day').notNull().default(1),
     timezone: text('timezone').notNull().default('UTC'),
     status: text('status').notNull().default('active'),
+    /** Operator suspension: why (shown to the tenant) and since when; null while active. */
+    suspendedReason: text('suspended_reason'),
+    suspendedAt: tstz('suspended_at'),
+    /** VMs the suspension shut down, started again on unsuspend when asked. */
+    suspendedVms: jsonb('suspended_vms').$type<string[]>().notNull().default([]),
     createdAt: createdAt(),
   },
   (t) => [

@@ -4,3 +4,4 @@ export * from './payments.ts';
 export * from './ledger.ts';
 export * from './billing.ts';
 export * from './auth.ts';
+export * from './tithe.ts';

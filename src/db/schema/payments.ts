@@ -2,9 +2,13 @@
 // and the tenant-visible dunning log.
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { tenants } from './billing.ts';
 import { createdAt, id, int64, tstz } from './columns.ts';
 
-/** A tenant's customer record at a provider, and the saved method used for autopay. */
+/**
+ * A tenant's customer record at a provider, and the saved method used for autopay. The card columns are
+ * display metadata the provider reports (brand, last 4 digits, expiry), never card data.
+ */
 export const paymentCustomers = pgTable(
   'payment_customers',
   {
@@ -13,9 +17,54 @@ export const paymentCustomers = pgTable(
     customerId: text('customer_id').notNull(),
     defaultPaymentMethod: text('default_payment_method'),
     autopay: boolean('autopay').notNull().default(false),
+    cardBrand: text('card_brand'),
+    cardLast4: text('card_last4'),
+    cardExpMonth: integer('card_exp_month'),
+    cardExpYear: integer('card_exp_year'),
     createdAt: createdAt(),
+    updatedAt: tstz('updated_at'),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.provider] })],
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.provider] }),
+    check('payment_customers_card_last4', sql`${t.cardLast4} is null or ${t.cardLast4} ~ '^[0-9]{4}$'`),
+    check('payment_customers_card_exp_month', sql`${t.cardExpMonth} is null or ${t.cardExpMonth} between 1 and 12`),
+    check('payment_customers_autopay_needs_method', sql`not ${t.autopay} or ${t.defaultPaymentMethod} is not null`),
+  ],
+);
+
+/**
+ * One hosted "save a card" flow (Stripe Checkout in setup mode). Our id is in the idempotency key and the
+ * provider's metadata; `status` makes completion apply once, whether the webhook or the return URL is first.
+ */
+export const paymentMethodSetups = pgTable(
+  'payment_method_setups',
+  {
+    id: id(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    provider: text('provider').notNull(),
+    customerId: text('customer_id').notNull(),
+    /** cs_… (Checkout Session). */
+    providerRef: text('provider_ref'),
+    redirectUrl: text('redirect_url'),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    /** Turn autopay on when the method is saved (the owner's choice when starting). */
+    autopay: boolean('autopay').notNull().default(true),
+    /** open | completed */
+    status: text('status').notNull().default('open'),
+    paymentMethod: text('payment_method'),
+    /** Who started it (label for the audit entry written when it completes). */
+    startedBy: text('started_by'),
+    expiresAt: tstz('expires_at'),
+    createdAt: createdAt(),
+    completedAt: tstz('completed_at'),
+  },
+  (t) => [
+    uniqueIndex('payment_method_setups_provider_ref').on(t.provider, t.providerRef),
+    index('payment_method_setups_tenant').on(t.tenantId, t.createdAt),
+    check('payment_method_setups_status', sql`${t.status} in ('open', 'completed')`),
+  ],
 );
 
 /** One attempt to collect an invoice. The idempotency key is sent to the provider: one key, one charge. */
@@ -35,6 +84,8 @@ export const payments = pgTable(
     providerIntentId: text('provider_intent_id'),
     /** Stripe charge (ch_…) or PayPal capture id: what refunds and disputes name. */
     providerChargeId: text('provider_charge_id'),
+    /** Off-session: the saved method this attempt charges, so a retry with its key sends the same request. */
+    paymentMethod: text('payment_method'),
     amount: int64('amount').notNull(),
     currency: text('currency').notNull(),
     /** pending | succeeded | failed | canceled */

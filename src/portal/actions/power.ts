@@ -8,6 +8,7 @@ import { audit } from '../../auth/audit.ts';
 import { AuthError } from '../../auth/errors.ts';
 import { getVmForActor, type VmView } from '../queries/vms.ts';
 import { forgetLiveStates } from '../queries/live-state.ts';
+import { assertTenantMayAct } from './suspension.ts';
 
 export const POWER_ACTIONS: readonly PowerAction[] = ['start', 'shutdown', 'reboot', 'destroy'];
 export const isPowerAction = (s: string): s is PowerAction => (POWER_ACTIONS as readonly string[]).includes(s);
@@ -24,6 +25,7 @@ export async function powerVm(ctx: AppContext, actor: Actor, vmUuid: string, act
   const base = { actorUserId: actor.userId, actorLabel: actor.label, tenantId: vm.tenantId, target: vm.uuid, ip } as const;
   try {
     assertMayAct(actor, vm.uuid);
+    await assertTenantMayAct(ctx, actor, vm.tenantId);
   } catch (err) {
     await audit(ctx, { ...base, action: `vm.${action}`, result: 'denied', detail: { reason: (err as Error).message } });
     throw err;

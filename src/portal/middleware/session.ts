@@ -39,7 +39,7 @@ export function sessionMiddleware(ctx: AppContext, opts: PortalOptions): Middlew
       if (!valid) {
         clearSessionCookie(c, opts);
       } else {
-        const auth = { user: valid.user, session: valid.session, actor: actorFromSession(valid.user) };
+        const auth = { user: valid.user, session: valid.session, actor: actorFromSession(valid.user), suspension: valid.suspension };
         if (valid.session.twoFactorVerified) c.set('auth', auth);
         else c.set('pending', auth);
         if (valid.renewed) setSessionCookie(c, opts, token, valid.session.expiresAt);

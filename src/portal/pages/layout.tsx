@@ -1,6 +1,7 @@
 // The page frame: head with our own assets only, top navigation by role, optional notice.
 import type { Child, FC } from 'hono/jsx';
 import type { SessionAuth } from '../env.ts';
+import { suspensionText } from '../actions/suspension.ts';
 
 export interface Notice {
   kind: 'ok' | 'error' | 'info';
@@ -49,6 +50,7 @@ export const Layout: FC<LayoutProps> = (p) => {
             <nav>
               <a href="/">Dashboard</a>
               <a href="/invoices">Invoices</a>
+              {op ? null : <a href="/payment-method">Payment method</a>}
               <a href="/audit">Audit log</a>
               <a href="/account">Account</a>
               {op ? (
@@ -75,6 +77,12 @@ export const Layout: FC<LayoutProps> = (p) => {
           ) : null}
         </header>
         <main>
+          {p.auth?.suspension ? (
+            <div class="notice error" id="suspension-banner" role="alert">
+              {suspensionText(p.auth.suspension)}. You can still sign in, see and pay your invoices; starting and stopping VMs and the console are
+              unavailable until the operator lifts the suspension.
+            </div>
+          ) : null}
           <NoticeBox notice={p.notice} />
           {p.children}
         </main>

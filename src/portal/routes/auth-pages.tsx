@@ -13,6 +13,7 @@ import { clearSessionCookie, setSessionCookie } from '../middleware/session.ts';
 import { CsrfField, Layout, type Notice } from '../pages/layout.tsx';
 import { page } from '../render.ts';
 import { formString } from './form.ts';
+import { safeNextPath, signInUrl } from '../next-path.ts';
 
 const Centered = (p: { title: string; csrf: string; notice?: Notice | null; children?: unknown }) => (
   <Layout title={p.title} auth={null} csrf={p.csrf} notice={p.notice}>
@@ -24,11 +25,12 @@ export function authPages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv>
   const app = new Hono<PortalEnv>();
   const baseUrl = (c: { req: { url: string } }) => opts.publicUrl ?? new URL(c.req.url).origin;
 
-  const loginForm = (csrf: string, notice: Notice | null, email = '') => (
+  const loginForm = (csrf: string, notice: Notice | null, email = '', next: string | null = null) => (
     <Centered title="Sign in" csrf={csrf} notice={notice}>
       <h1>Sign in</h1>
       <form method="post" action="/login">
         <CsrfField csrf={csrf} />
+        {next ? <input type="hidden" name="next" value={next} /> : null}
         <label for="email">Email</label>
         <input type="email" id="email" name="email" value={email} required autocomplete="username" />
         <label for="password">Password</label>
@@ -43,28 +45,34 @@ export function authPages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv>
     </Centered>
   );
 
-  app.get('/login', (c) => (c.get('auth') ? c.redirect('/') : page(c, loginForm(c.get('csrf'), null))));
+  // `next`: where an unauthenticated visit was sent away from (same-site paths only, see next-path.ts).
+  app.get('/login', (c) => {
+    const next = safeNextPath(c.req.query('next'));
+    return c.get('auth') ? c.redirect(next ?? '/') : page(c, loginForm(c.get('csrf'), null, '', next));
+  });
 
   app.post('/login', async (c) => {
     const body = await c.req.parseBody();
     const email = formString(body, 'email');
+    const next = safeNextPath(formString(body, 'next', 2000));
     try {
       const r = await login(ctx, { email, password: formString(body, 'password'), ip: clientIp(c), userAgent: c.req.header('user-agent') });
       setSessionCookie(c, opts, r.token, r.session.expiresAt);
-      return c.redirect(r.needsTotp ? '/login/totp' : '/', 303);
+      return c.redirect(r.needsTotp ? signInUrl('/login/totp', next) : (next ?? '/'), 303);
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
       const status = err.code === 'Throttled' ? 429 : 401;
       if (err.retryAfterSeconds) c.header('retry-after', String(err.retryAfterSeconds));
-      return page(c, loginForm(c.get('csrf'), { kind: 'error', text: err.message }, email), status);
+      return page(c, loginForm(c.get('csrf'), { kind: 'error', text: err.message }, email, next), status);
     }
   });
 
-  const totpForm = (csrf: string, notice: Notice | null) => (
+  const totpForm = (csrf: string, notice: Notice | null, next: string | null) => (
     <Centered title="Two-factor code" csrf={csrf} notice={notice}>
       <h1>Two-factor code</h1>
       <form method="post" action="/login/totp">
         <CsrfField csrf={csrf} />
+        {next ? <input type="hidden" name="next" value={next} /> : null}
         <label for="code">Code from your authenticator app</label>
         <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required />
         <div class="actions">
@@ -76,17 +84,21 @@ export function authPages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv>
     </Centered>
   );
 
-  app.get('/login/totp', (c) => (c.get('pending') ? page(c, totpForm(c.get('csrf'), null)) : c.redirect('/login')));
+  app.get('/login/totp', (c) => {
+    const next = safeNextPath(c.req.query('next'));
+    return c.get('pending') ? page(c, totpForm(c.get('csrf'), null, next)) : c.redirect(signInUrl('/login', next));
+  });
   app.post('/login/totp', async (c) => {
     const pending = c.get('pending');
-    if (!pending) return c.redirect('/login', 303);
     const body = await c.req.parseBody();
+    const next = safeNextPath(formString(body, 'next', 2000));
+    if (!pending) return c.redirect(signInUrl('/login', next), 303);
     try {
       await verifyLoginTotp(ctx, pending.session, pending.user, formString(body, 'code'), clientIp(c));
-      return c.redirect('/', 303);
+      return c.redirect(next ?? '/', 303);
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
-      return page(c, totpForm(c.get('csrf'), { kind: 'error', text: err.message }), err.code === 'Throttled' ? 429 : 401);
+      return page(c, totpForm(c.get('csrf'), { kind: 'error', text: err.message }, next), err.code === 'Throttled' ? 429 : 401);
     }
   });
 
@@ -118,7 +130,8 @@ export function authPages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv>
   app.get('/forgot', (c) => page(c, forgotForm(c.get('csrf'), null)));
   app.post('/forgot', async (c) => {
     const body = await c.req.parseBody();
-    await requestPasswordReset(ctx, opts.mailer, formString(body, 'email'), baseUrl(c));
+    // Throttled or not, known account or not: the same answer (the outcome is only for the audit log).
+    await requestPasswordReset(ctx, opts.mailer, formString(body, 'email'), baseUrl(c), clientIp(c));
     return page(c, forgotForm(c.get('csrf'), { kind: 'info', text: 'If an account exists for that address, a reset link is on its way. It works once, for one hour.' }));
   });
 

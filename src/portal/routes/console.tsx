@@ -10,6 +10,7 @@ import { authorizeConsole, ConsoleSession, type ConsoleGrant } from '../console-
 import { Layout } from '../pages/layout.tsx';
 import { page } from '../render.ts';
 import { CSP } from '../middleware/security-headers.ts';
+import { assertTenantMayAct, TenantSuspendedError } from '../actions/suspension.ts';
 
 type ConsoleEnv = PortalEnv & { Variables: { grant: ConsoleGrant } };
 
@@ -19,6 +20,13 @@ export function consolePages(ctx: AppContext, opts: PortalOptions): Hono<PortalE
   app.post('/vms/:id/console-ticket', async (c) => {
     const auth = c.get('auth') as SessionAuth;
     const vm = await getVmForActor(ctx, auth.actor, c.req.param('id'));
+    try {
+      await assertTenantMayAct(ctx, auth.actor, vm.tenantId, 'The console is');
+    } catch (err) {
+      if (!(err instanceof TenantSuspendedError)) throw err;
+      // The page's script shows `detail`; the same shape as the API's problems.
+      return c.json({ title: 'Not allowed', status: 403, detail: err.message }, 403, { 'content-type': 'application/problem+json', 'cache-control': 'no-store' });
+    }
     const { ticket, expiresAt } = await issueConsoleTicket(ctx, { userId: auth.user.id, sessionId: auth.session.id, vmUuid: vm.uuid });
     return c.json({ ticket, expiresAt: expiresAt.toISOString(), url: `/vms/${vm.uuid}/console?ticket=${ticket}` }, 200, { 'cache-control': 'no-store' });
   });
@@ -29,6 +37,21 @@ export function consolePages(ctx: AppContext, opts: PortalOptions): Hono<PortalE
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
         const auth = c.get('auth') as SessionAuth;
         const vm = await getVmForActor(ctx, auth.actor, c.req.param('id'));
+        if (auth.suspension && auth.actor.role !== 'operator') {
+          // The banner says why; no terminal, no script asking for tickets that would be refused.
+          return page(
+            c,
+            <Layout title={`Console · ${vm.name}`} auth={auth} csrf={c.get('csrf')}>
+              <h1>
+                Console · <a href={`/vms/${vm.uuid}`}>{vm.name}</a>
+              </h1>
+              <div id="console-status" class="notice error" role="status">
+                The console is unavailable while this account is suspended.
+              </div>
+            </Layout>,
+            403,
+          );
+        }
         // xterm.js injects its theme as a <style> element: this page alone allows inline styles (never scripts).
         c.header('content-security-policy', CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
         return page(

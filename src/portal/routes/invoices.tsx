@@ -6,6 +6,7 @@ import { buildInvoiceView, formatMoney, renderInvoiceHtml, renderInvoicePdf } fr
 import { startCheckout } from '../../billing/payments/charge.ts';
 import { PaymentError, paymentsDeps } from '../../billing/payments/deps.ts';
 import { invoicePaymentHistory, type PaymentHistoryEntry } from '../../billing/payments/history.ts';
+import { getPaymentMethodState } from '../../billing/payments/methods/state.ts';
 import type { PortalContext, PortalEnv, SessionAuth } from '../env.ts';
 import { getInvoiceForActor, listInvoicesForActor } from '../queries/invoices.ts';
 import { CsrfField, Layout, type Notice } from '../pages/layout.tsx';
@@ -69,6 +70,8 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
     const inv = await getInvoiceForActor(ctx, auth.actor, c.req.param('id') ?? '');
     const payable = (inv.status === 'finalized' || inv.status === 'uncollectible') && inv.total > 0n;
     const history = await invoicePaymentHistory(ctx.db, inv.id);
+    // Whether this open invoice will be collected by autopay, so nobody pays it twice by hand.
+    const method = payable ? await getPaymentMethodState(paymentsDeps(ctx), inv.tenantId) : null;
     const outcome = c.req.query('payment');
     // The pay form's POST answers with a redirect to the provider's hosted page; form-action must allow it.
     c.header('content-security-policy', CSP.replace("form-action 'self'", `form-action 'self' ${PROVIDER_PAGES}`));
@@ -87,6 +90,17 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
             <dd>{fmtDate(inv.dueAt)}</dd>
             <dt>Paid</dt>
             <dd>{fmtDate(inv.paidAt)}</dd>
+            {method ? (
+              <>
+                <dt>Autopay</dt>
+                <dd id="invoice-autopay">
+                  {method.autopay && method.card
+                    ? `on: charged to ${method.card.brand} ending ${method.card.last4} (failed charges are retried after the due date)`
+                    : 'off'}{' '}
+                  <a href={auth.actor.role === 'operator' ? `/payment-method?tenant=${inv.tenantId}` : '/payment-method'}>payment method</a>
+                </dd>
+              </>
+            ) : null}
           </dl>
           <div class="actions">
             <a class="button" href={`/invoices/${inv.id}/pdf`} id="pdf-link">

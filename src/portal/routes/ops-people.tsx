@@ -12,6 +12,7 @@ import { CsrfField, type Notice } from '../pages/layout.tsx';
 import { fmtDate } from '../pages/vm-parts.tsx';
 import { formString } from './form.ts';
 import { opsFrame } from '../pages/ops-frame.tsx';
+import { TenantSuspensionControls, tenantSuspensionPages } from './ops-suspension.tsx';
 
 export function opsPeoplePages(ctx: AppContext, opts: PortalOptions): Hono<PortalEnv> {
   const app = new Hono<PortalEnv>();
@@ -49,6 +50,10 @@ export function opsPeoplePages(ctx: AppContext, opts: PortalOptions): Hono<Porta
             <h2>
               {t.company} <span class="muted">({t.currency}, {t.status})</span>
             </h2>
+            <TenantSuspensionControls t={t} />
+            <p>
+              <a href={`/payment-method?tenant=${t.id}`}>Payment method and autopay</a>
+            </p>
             <table>
               <tbody>{userRows(t.id)}</tbody>
             </table>
@@ -105,6 +110,7 @@ export function opsPeoplePages(ctx: AppContext, opts: PortalOptions): Hono<Porta
       return tenantsPage(c, { kind: 'ok', text: `${u.email} ${suspended ? 'suspended; their sessions were ended' : 'unsuspended'}.` });
     });
   }
+  app.route('/', tenantSuspensionPages(ctx, (c, notice) => tenantsPage(c, notice)));
 
   return app;
 }

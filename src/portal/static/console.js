@@ -29,7 +29,12 @@
     let ticket;
     try {
       const res = await fetch('/vms/' + vm + '/console-ticket', { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' });
-      if (!res.ok) { setStatus('error', res.status === 404 ? 'This VM is not available to you.' : 'Could not get a console ticket (' + res.status + '). Reload the page.'); return; }
+      if (!res.ok) {
+        // A refusal with a reason (e.g. the account is suspended) says it; anything else gets a generic line.
+        const why = (res.headers.get('content-type') || '').includes('json') ? (await res.json().catch(() => ({}))).detail : null;
+        setStatus('error', why || (res.status === 404 ? 'This VM is not available to you.' : 'Could not get a console ticket (' + res.status + '). Reload the page.'));
+        return;
+      }
       ticket = (await res.json()).ticket;
     } catch (e) { return retry('Network error; retrying…'); }
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -39,7 +44,7 @@
       if (typeof ev.data === 'string') {
         const msg = JSON.parse(ev.data);
         if (msg.type === 'open') { retries = 0; setStatus('ok', msg.text); send({ type: 'resize', cols: term.cols, rows: term.rows }); term.focus(); }
-        else if (msg.type === 'busy') { stopped = true; setStatus('error', msg.text); }
+        else if (msg.type === 'busy' || msg.type === 'refused') { stopped = true; setStatus('error', msg.text); }
         else setStatus('info', msg.text);
       } else {
         term.write(new Uint8Array(ev.data));
@@ -47,7 +52,7 @@
     };
     ws.onclose = (ev) => {
       ws = null;
-      if (ev.code === 4009) { stopped = true; return; }
+      if (ev.code === 4009 || ev.code === 4003) { stopped = true; return; }
       if (ev.code === 4000 || ev.code === 4001 || ev.code === 1006) retry(ev.code === 4000 ? 'Console ended; reconnecting…' : 'Waiting for the console…');
       else if (!stopped) setStatus('error', 'Console closed (' + ev.code + '). Reload to reconnect.');
     };

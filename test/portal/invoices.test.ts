@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildFixture, req, type Fixture } from './support.ts';
 import { runInvoicePeriod, createDraft } from '../../src/billing/index.ts';
 import { eq } from 'drizzle-orm';
-import { payments } from '../../src/db/schema/payments.ts';
+import { dunningEvents, payments } from '../../src/db/schema/payments.ts';
 
 let database: TestDatabase;
 let f: Fixture;
@@ -60,6 +60,24 @@ describe('invoice pages', () => {
     expect(other).not.toContain('card &lt;declined&gt;');
     // The rows were made up for this page only: the invoice stays unpaid for the tests that follow.
     await f.ctx.db.delete(payments).where(eq(payments.invoiceId, invoiceA));
+  });
+
+  it('shows the tenant its collection log (escaped), on the invoice and on the list; other tenants see none of it', async () => {
+    await f.ctx.db.insert(dunningEvents).values([
+      { tenantId: f.tenantA.id, invoiceId: invoiceA, at: new Date('2026-04-20T00:00:00Z'), kind: 'past_due', message: 'Invoice is past due <b>now</b>', dedupeKey: `t:past_due:${invoiceA}` },
+      { tenantId: f.tenantA.id, invoiceId: null, at: new Date('2026-04-25T00:00:00Z'), kind: 'suspended', message: 'VMs shut down until paid', dedupeKey: `t:suspended:${f.tenantA.id}` },
+    ]);
+    const detail = await (await req(f.app, `/invoices/${invoiceA}`, { cookie: f.cookies.memberA })).text();
+    const table = detail.slice(detail.indexOf('<table id="collection">'));
+    expect(table).toContain('Invoice is past due &lt;b&gt;now&lt;/b&gt;');
+    expect(table).not.toContain('VMs shut down'); // tenant-wide steps belong on the list page
+    const list = await (await req(f.app, '/invoices', { cookie: f.cookies.ownerA })).text();
+    expect(list).toContain('data-kind="past_due"');
+    expect(list).toContain('VMs shut down until paid');
+    expect(list.indexOf('VMs shut down')).toBeLessThan(list.indexOf('past due &lt;b&gt;')); // newest first
+    const other = await (await req(f.app, '/invoices', { cookie: f.cookies.ownerB })).text();
+    expect(other).not.toContain('id="collection"');
+    await f.ctx.db.delete(dunningEvents).where(eq(dunningEvents.tenantId, f.tenantA.id));
   });
 
   it('serves the PDF', async () => {

@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.ts';
 import { buildInvoiceView, formatMoney, renderInvoiceHtml, renderInvoicePdf } from '../../billing/index.ts';
 import { startCheckout } from '../../billing/payments/charge.ts';
 import { PaymentError, paymentsDeps } from '../../billing/payments/deps.ts';
-import { invoicePaymentHistory, type PaymentHistoryEntry } from '../../billing/payments/history.ts';
+import { collectionLog, invoicePaymentHistory, type CollectionEvent, type PaymentHistoryEntry } from '../../billing/payments/history.ts';
 import { getPaymentMethodState } from '../../billing/payments/methods/state.ts';
 import type { PortalContext, PortalEnv, SessionAuth } from '../env.ts';
 import { getInvoiceForActor, listInvoicesForActor } from '../queries/invoices.ts';
@@ -27,6 +27,7 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
   app.get('/invoices', async (c) => {
     const auth = c.get('auth') as SessionAuth;
     const list = await listInvoicesForActor(ctx, auth.actor);
+    const log = auth.actor.tenantId ? await collectionLog(ctx.db, { tenantId: auth.actor.tenantId, limit: 20 }) : [];
     return page(
       c,
       <Layout title="Invoices" auth={auth} csrf={c.get('csrf')}>
@@ -61,6 +62,7 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
             </tbody>
           </table>
         )}
+        <CollectionLog events={log} numbers={new Map(list.map((i) => [i.id, i.number ?? 'draft']))} />
       </Layout>,
     );
   });
@@ -70,6 +72,7 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
     const inv = await getInvoiceForActor(ctx, auth.actor, c.req.param('id') ?? '');
     const payable = (inv.status === 'finalized' || inv.status === 'uncollectible') && inv.total > 0n;
     const history = await invoicePaymentHistory(ctx.db, inv.id);
+    const log = await collectionLog(ctx.db, { tenantId: inv.tenantId, invoiceId: inv.id });
     // Whether this open invoice will be collected by autopay, so nobody pays it twice by hand.
     const method = payable ? await getPaymentMethodState(paymentsDeps(ctx), inv.tenantId) : null;
     const outcome = c.req.query('payment');
@@ -117,6 +120,7 @@ export function invoicePages(ctx: AppContext): Hono<PortalEnv> {
           </div>
         </div>
         <PaymentHistory entries={history} />
+        <CollectionLog events={log} />
         <iframe class="invoice" src={`/invoices/${inv.id}/html`} title={`Invoice ${inv.number ?? ''}`} sandbox=""></iframe>
       </Layout>,
       status,
@@ -194,6 +198,36 @@ function PaymentHistory({ entries }: { entries: PaymentHistoryEntry[] }) {
               <td>{formatMoney({ amount: p.amount, currency: p.currency })}</td>
               <td>{p.refundedAmount > 0n ? formatMoney({ amount: p.refundedAmount, currency: p.currency }) : '–'}</td>
               <td>{p.disputedAmount > 0n ? `disputed ${formatMoney({ amount: p.disputedAmount, currency: p.currency })}` : (p.failureReason ?? '')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** The dunning steps, as the tenant is told of them (issue #3: every step logged for the tenant to see). */
+function CollectionLog({ events, numbers }: { events: CollectionEvent[]; numbers?: Map<string, string> }) {
+  if (events.length === 0) return null;
+  return (
+    <section class="card">
+      <h2>Reminders and collection</h2>
+      <table id="collection">
+        <thead>
+          <tr>
+            <th>When</th>
+            {numbers ? <th>Invoice</th> : null}
+            <th>Step</th>
+            <th>What happened</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e) => (
+            <tr data-kind={e.kind}>
+              <td>{fmtDate(e.at)}</td>
+              {numbers ? <td>{e.invoiceId ? <a href={`/invoices/${e.invoiceId}`}>{numbers.get(e.invoiceId) ?? 'invoice'}</a> : 'all'}</td> : null}
+              <td>{e.kind.replace(/_/g, ' ')}</td>
+              <td>{e.message}</td>
             </tr>
           ))}
         </tbody>

@@ -1,11 +1,13 @@
 // Operator pages: hosts (add, refuse bad input, remove), VM assignment, plans, invoice runs, tithe,
 // user suspension (ends sessions), and the audit log scoped per tenant.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildFixture, req, type Fixture } from './support.ts';
 import { listHosts } from '../../src/hosts/registry.ts';
 import { listAssignments, listPlans } from '../../src/billing/index.ts';
 import { createSession, validateSessionToken } from '../../src/auth/sessions.ts';
+import { postCapture } from '../../src/billing/ledger/payment-entries.ts';
 
 let database: TestDatabase;
 let f: Fixture;
@@ -57,10 +59,20 @@ describe('operator pages', () => {
     expect(html).toContain('Acme');
   });
 
-  it('shows the tithe statement page', async () => {
-    const res = await req(f.app, '/ops/tithe?period=2026-03', op());
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain('Tithe statement 2026-03');
+  it('shows the tithe statement page: earned, sent, recovered, owed back, and any disagreement with the payments', async () => {
+    const empty = await (await req(f.app, '/ops/tithe?period=2026-03', op())).text();
+    expect(empty).toContain('Tithe statement 2026-03');
+    expect(empty).toContain('No tithe movements in this period.');
+    // A capture in the ledger with no payment row behind it: the page shows the figures and the disagreement.
+    await postCapture(f.ctx.db, {
+      paymentId: randomUUID(), tenantId: f.tenantA.id, invoiceId: randomUUID(), provider: 'stripe', amount: 10_000n, tithe: 1_000n, currency: 'USD', at: new Date('2026-03-10T00:00:00Z'),
+    });
+    const html = await (await req(f.app, '/ops/tithe?period=2026-03', op())).text();
+    for (const h of ['Opening owed back', 'Claimed back', 'Recovered', 'Netted', 'Closing owed back']) expect(html).toContain(`<th>${h}</th>`);
+    const row = html.slice(html.indexOf('<tbody>'), html.indexOf('</tbody>'));
+    expect(row).toContain('<td>USD</td>');
+    expect(row).toMatch(/<td>10\.00 USD<\/td>/); // earned, and still owed at the close
+    expect(row).not.toContain('<td>none</td>');
   });
 
   it('suspends a user: sessions end, sign-in refused; unsuspend restores', async () => {

@@ -221,10 +221,15 @@ export function opsBillingPages(ctx: AppContext, _opts: PortalOptions): Hono<Por
             <tr>
               <th>Currency</th>
               <th>Opening owed</th>
+              <th>Opening owed back</th>
               <th>Earned</th>
               <th>Reversed</th>
+              <th>Claimed back</th>
               <th>Sent</th>
+              <th>Recovered</th>
+              <th>Netted</th>
               <th>Closing owed</th>
+              <th>Closing owed back</th>
               <th>Differences</th>
             </tr>
           </thead>
@@ -233,10 +238,15 @@ export function opsBillingPages(ctx: AppContext, _opts: PortalOptions): Hono<Por
               <tr>
                 <td>{l.currency}</td>
                 <td>{m(l.openingOwed, l.currency)}</td>
+                <td>{m(l.openingOwedBack, l.currency)}</td>
                 <td>{m(l.earned, l.currency)}</td>
                 <td>{m(l.reversed, l.currency)}</td>
+                <td>{m(l.claimed, l.currency)}</td>
                 <td>{m(l.sent, l.currency)}</td>
+                <td>{m(l.recovered, l.currency)}</td>
+                <td>{m(l.netted, l.currency)}</td>
                 <td>{m(l.closingOwed, l.currency)}</td>
+                <td>{m(l.closingOwedBack, l.currency)}</td>
                 <td>{Object.entries(l.differences).filter(([, v]) => v !== 0n).map(([k, v]) => `${k}: ${m(v, l.currency)}`).join('; ') || 'none'}</td>
               </tr>
             ))}

@@ -1,9 +1,10 @@
 // End to end in a real browser: an owner adds a card through Stripe Checkout in setup mode (the Stripe fake,
 // with a local stand-in for Stripe's hosted page), sees it with autopay on, turns autopay off and removes it.
 // Screenshots go to test-artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, openLockedPage } from './browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { systemClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -16,7 +17,6 @@ import { startServer, type RunningServer } from '../../src/portal/server.ts';
 import { createProviderRegistry } from '../../src/billing/payments/select.ts';
 import { StripeFake } from '../fakes/stripe-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ART = 'test-artifacts';
 const EMAIL = 'owner@card.example';
 const PASSWORD = 'e2e password 1234';
@@ -29,7 +29,7 @@ let stripe: StripeFake;
 
 const shot = (name: string) => page.screenshot({ path: `${ART}/payment-method-${name}.png`, fullPage: true });
 
-describe.skipIf(!existsSync(CHROMIUM))('payment method in a browser', () => {
+describe.skipIf(!hasChromium)('payment method in a browser', () => {
   beforeAll(async () => {
     mkdirSync(ART, { recursive: true });
     database = await createTestDatabase();
@@ -49,16 +49,7 @@ describe.skipIf(!existsSync(CHROMIUM))('payment method in a browser', () => {
     config.payments.publicUrl = server.url;
     // Webhooks go to the server, as Stripe would send them.
     stripe.sink = async (raw, headers) => (await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', body: raw, headers })).status;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-    await page.route(/^(?!http:\/\/127\.0\.0\.1)/, (route) => route.abort());
-    await page.route(/^https:\/\/checkout\.stripe\.com\//, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Checkout (fake)</title><h1>Stripe Checkout, setup mode (test stand-in)</h1>' }),
-    );
-    page.on('dialog', (d) => void d.accept());
+    ({ browser, page } = await openLockedPage({ width: 1100, height: 800, checkoutTitle: 'Stripe Checkout, setup mode (test stand-in)' }));
   }, 120_000);
 
   afterAll(async () => {

@@ -1,9 +1,10 @@
 // End to end in a real browser: the real server on 127.0.0.1 over the simulated fleet, Debian's chromium
 // via playwright-core. Sign in, dashboard, shut down and start a VM, console round trip, invoice and PDF.
 // Screenshots go to test-artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, openLockedPage } from './browser.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { systemClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -20,7 +21,6 @@ import { startServer, type RunningServer } from '../../src/portal/server.ts';
 import { createProviderRegistry } from '../../src/billing/payments/select.ts';
 import { StripeFake } from '../fakes/stripe-server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ART = 'test-artifacts';
 const EMAIL = 'owner@e2e.example';
 const PASSWORD = 'e2e password 1234';
@@ -35,7 +35,7 @@ let stripe: StripeFake;
 
 const shot = (name: string) => page.screenshot({ path: `${ART}/portal-${name}.png`, fullPage: true });
 
-describe.skipIf(!existsSync(CHROMIUM))('portal in a browser', () => {
+describe.skipIf(!hasChromium)('portal in a browser', () => {
   beforeAll(async () => {
     mkdirSync(ART, { recursive: true });
     database = await createTestDatabase();
@@ -60,18 +60,7 @@ describe.skipIf(!existsSync(CHROMIUM))('portal in a browser', () => {
     // Links the payments module builds (return URLs) must point at this server; webhooks go to it too.
     config.payments.publicUrl = server.url;
     stripe.sink = async (raw, headers) => (await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', body: raw, headers })).status;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    // Nothing may leave the machine: any request not to our server is refused.
-    await page.route(/^(?!http:\/\/127\.0\.0\.1)/, (route) => route.abort());
-    // Stripe's hosted Checkout page is played by a local stand-in; the fake completes the payment.
-    await page.route(/^https:\/\/checkout\.stripe\.com\//, (route) =>
-      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Checkout (fake)</title><h1>Stripe Checkout (test stand-in)</h1>' }),
-    );
-    page.on('dialog', (d) => void d.accept());
+    ({ browser, page } = await openLockedPage({ width: 1200, height: 900, checkoutTitle: 'Stripe Checkout (test stand-in)' }));
   }, 120_000);
 
   afterAll(async () => {

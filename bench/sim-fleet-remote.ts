@@ -30,17 +30,17 @@ export async function startRemoteSimFleet(opts: { seed: number; start: Date; hos
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, (s: RawSample | { error: string }) => void>();
-  let waiter: ((m: FromChild) => void) | null = null;
+  let waiter: { resolve: (m: FromChild) => void; reject: (e: Error) => void } | null = null;
   child.on('message', (m: FromChild) => {
     if (m.type === 'sample') {
       pending.get(m.id)?.(m.sample);
       pending.delete(m.id);
-    } else waiter?.(m);
+    } else waiter?.resolve(m);
   });
+  child.on('exit', (code) => waiter?.reject(new Error(`bench: sim fleet process exited (${code})`)));
   const request = (m: ToChild) =>
     new Promise<FromChild>((resolve, reject) => {
-      waiter = resolve;
-      child.once('exit', (code) => reject(new Error(`bench: sim fleet process exited (${code})`)));
+      waiter = { resolve, reject };
       child.send(m);
     });
   const init = await request({ type: 'init', seed: opts.seed, start: opts.start.toISOString(), hosts: opts.hosts, vmsPerHost: opts.vmsPerHost, events: opts.events });

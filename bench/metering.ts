@@ -31,12 +31,22 @@ export async function benchIngest(vms = 2_000, minutes = 100): Promise<void> {
       const agg = new MinuteAggregator();
       const t = new Date(start + m * 60_000);
       for (let v = 0; v < vms; v++) {
-        agg.add(uuidOf(v), t, { ...base, cpuSeconds: 7n, vcpuMs: 20_000n, memMibMs: 40_960_000n, diskReadBytes: 4096n, diskWriteBytes: 8192n, netRxBytes: 1500n, netTxBytes: 900n, uptimeMs: 10_000n });
+        // fresh: each VM's previous sample was in the minute before, as the collector marks it.
+        agg.add(uuidOf(v), t, { ...base, cpuSeconds: 7n, vcpuMs: 20_000n, memMibMs: 40_960_000n, diskReadBytes: 4096n, diskWriteBytes: 8192n, netRxBytes: 1500n, netTxBytes: 900n, uptimeMs: 10_000n }, true);
       }
       batches.push(agg);
     }
+    // As many transactions in flight as the poll cycle keeps (poll.ts: 3 writers): one encodes while another's
+    // rows are on the server.
     const ingest = await timed(async () => {
-      for (const agg of batches) await inTransaction(b.database.db, (tx) => writeMinuteUsage(tx, agg));
+      let next = 0;
+      const writer = async () => {
+        while (next < batches.length) {
+          const agg = batches[next++];
+          await inTransaction(b.database.db, (tx) => writeMinuteUsage(tx, agg));
+        }
+      };
+      await Promise.all([writer(), writer(), writer()]);
     });
     await b.raw.unsafe(`create table copy_baseline (like usage_minute)`);
     const copy = await timed(async () => {

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
-import { migrateDatabase, openDatabase, type Database } from '../src/db/client.ts';
+import { migrateDatabase, openDatabase, withNoDelay, type Database } from '../src/db/client.ts';
 
 export const BENCH_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -24,7 +24,7 @@ export async function createBenchDatabase(label: string): Promise<BenchDb> {
   const url = u.toString();
   await migrateDatabase({ url });
   const database = await openDatabase({ url, max: 8 });
-  const raw = postgres(url, { max: 4, onnotice: () => {} });
+  const raw = postgres(url, withNoDelay({ max: 4, onnotice: () => {} }));
   return {
     database,
     url,

@@ -8,12 +8,8 @@ export function quotedArray(values: ReadonlyArray<string | null>): string {
 
 /** Milli-units (bigint) → an exact decimal string with 3 places, e.g. 1500n → "1.500". */
 export function milliToDecimal(m: bigint): string {
+  // String slicing, not bigint division: this runs for every meter of every row written.
   const neg = m < 0n;
-  const a = neg ? -m : m;
-  return `${neg ? '-' : ''}${a / 1000n}.${(a % 1000n).toString().padStart(3, '0')}`;
-}
-
-/** The start of the UTC minute holding `t`, as ISO text. */
-export function minuteOf(t: Date): string {
-  return new Date(Math.floor(t.getTime() / 60_000) * 60_000).toISOString();
+  const digits = (neg ? -m : m).toString().padStart(4, '0');
+  return `${neg ? '-' : ''}${digits.slice(0, -3)}.${digits.slice(-3)}`;
 }

@@ -2,8 +2,12 @@
 // Driver differences (result shapes, count/bigint types) stop here: use `rows()` for raw SQL.
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { TransactionSql } from 'postgres';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -34,7 +38,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.url) {
     const { default: postgres } = await import('postgres');
     const { drizzle } = await import('drizzle-orm/postgres-js');
-    const client = postgres(opts.url, { max: opts.max ?? 10, onnotice: () => {}, connection: { TimeZone: 'UTC' } });
+    const client = postgres(opts.url, withNoDelay({ max: opts.max ?? 10, onnotice: () => {}, connection: { TimeZone: 'UTC' } }));
     const db = drizzle(client, { schema }) as unknown as Db;
     return { kind: 'postgres', db, close: () => client.end({ timeout: 5 }) };
   }
@@ -67,6 +71,59 @@ export async function migrateDatabase(opts: OpenOptions & { database?: Database 
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   // PGlite is single-connection and in-process: no lock needed.
   await migrate(opts.database.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+}
+
+/**
+ * postgres.js opens its sockets with Nagle on: a statement written right after a small earlier write (COPY after its
+ * CopyDone, the next statement of a transaction) then waits for the server's delayed ACK, ~40 ms each time.
+ * postgres.js applies ssl, timeouts and keep-alive to a socket it is given; only the first host of a URL is used.
+ */
+export function noDelaySocket(o: { path?: string; host: string[]; port: number[] }): net.Socket {
+  const s = o.path ? net.connect(o.path) : net.connect(o.port[0], o.host[0]);
+  s.setNoDelay(true);
+  return s;
+}
+
+/**
+ * The postgres.js transaction behind a drizzle transaction, for what drizzle cannot say (COPY); null on PGlite,
+ * whose client takes no COPY stream.
+ */
+export function postgresTransactionOf(tx: Db): TransactionSql | null {
+  const client = (tx as unknown as { session?: { client?: Partial<TransactionSql> } }).session?.client;
+  return typeof client?.unsafe === 'function' && typeof client.savepoint === 'function' ? (client as TransactionSql) : null;
+}
+
+/**
+ * COPY `data` (in the statement's format) through `statement` (`copy t (…) from stdin`) and wait for the server's answer.
+ * postgres.js 3.4 never settles a COPY the server refuses after the last row (porsager/postgres#1173, fix pending
+ * upstream as #1183): it hands the error to the query, which already resolved to the stream, and the transaction
+ * would hang holding its locks. So the query's reject is watched here and the error thrown; the connection is
+ * ready again by then (ReadyForQuery came with the error), so the caller's savepoint or transaction rolls back as
+ * usual. The watchdog covers what never answers at all (a connection lost after the last row).
+ */
+export async function copyIn(tx: TransactionSql, statement: string, data: string | Buffer, watchdogMs = 30_000): Promise<void> {
+  const query = tx.unsafe(statement) as unknown as { reject: (e: unknown) => void; writable(): Promise<Writable> };
+  let refused!: (e: unknown) => void;
+  const refusal = new Promise<never>((_, reject) => (refused = reject));
+  refusal.catch(() => {}); // observed by the race below, or moot once the copy completed
+  const reject = query.reject;
+  query.reject = (e) => {
+    refused(e);
+    reject(e);
+  };
+  const sink = await query.writable();
+  const signal = AbortSignal.timeout(watchdogMs);
+  try {
+    await Promise.race([pipeline(Readable.from([data]), sink, { signal }), refusal]);
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw new Error(`COPY got no answer within ${watchdogMs} ms: ${statement}`, { cause: e });
+    throw e;
+  }
+}
+
+/** postgres.js options with `socket: noDelaySocket` (an option its type declarations leave out). */
+export function withNoDelay<T extends object>(options: T): T {
+  return { ...options, socket: noDelaySocket };
 }
 
 /** Run raw SQL and get plain row objects, whichever driver answers. */

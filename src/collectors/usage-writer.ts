@@ -90,12 +90,15 @@ export async function writeMinuteUsage(tx: Db, agg: MinuteAggregator): Promise<v
 function binaryRows(r: MinuteRow[]): Buffer {
   const out = new BinaryCopyRows(r.length * 160);
   for (const x of r) {
-    const what = (column: string) => `usage_minute.${column} of VM ${x.vm}`;
-    out.row(11).uuid(x.vm).timestamptz(x.minuteMs)
-      .int8(x.cpuSeconds, what('cpu_seconds')).numericMilli(x.vcpuMs, 24, what('vcpu_seconds')).numericMilli(x.memMibMs, 28, what('mem_mib_seconds'))
-      .int8(x.diskReadBytes, what('disk_read_bytes')).int8(x.diskWriteBytes, what('disk_write_bytes'))
-      .int8(x.netRxBytes, what('net_rx_bytes')).int8(x.netTxBytes, what('net_tx_bytes'))
-      .numericMilli(x.uptimeMs, 24, what('uptime_seconds')).int4(x.samples, what('samples'));
+    try {
+      out.row(11).uuid(x.vm).timestamptz(x.minuteMs)
+        .int8(x.cpuSeconds, 'cpu_seconds').numericMilli(x.vcpuMs, 24, 'vcpu_seconds').numericMilli(x.memMibMs, 28, 'mem_mib_seconds')
+        .int8(x.diskReadBytes, 'disk_read_bytes').int8(x.diskWriteBytes, 'disk_write_bytes')
+        .int8(x.netRxBytes, 'net_rx_bytes').int8(x.netTxBytes, 'net_tx_bytes')
+        .numericMilli(x.uptimeMs, 24, 'uptime_seconds').int4(x.samples, 'samples');
+    } catch (e) {
+      throw new RangeError(`usage_minute row of VM ${x.vm}: ${(e as Error).message}`, { cause: e });
+    }
   }
   return out.finish();
 }

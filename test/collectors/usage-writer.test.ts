@@ -88,8 +88,17 @@ describe('usage_minute writer', () => {
       [7, 0, { diskReadBytes: 2n ** 63n }, true],
     ]).catch((e: unknown) => e);
     // PostgreSQL: the binary COPY encoder names the value; PGlite: the server's cast error (under drizzle's wrapper).
-    expect(String(onPostgres ? err : (err as Error).cause)).toMatch(onPostgres ? /disk_read_bytes of VM 00000000-0000-4000-8000-000000000007 .*does not fit a bigint/ : /out of range for type bigint/);
+    expect(String(onPostgres ? err : (err as Error).cause)).toMatch(onPostgres ? /VM 00000000-0000-4000-8000-000000000007: .*disk_read_bytes = 9223372036854775808 does not fit a bigint/ : /out of range for type bigint/);
     expect(await stored()).toEqual([]);
+  });
+
+  it('refuses a VM id that is not a UUID', async () => {
+    const err = await inTransaction(t.db, async (tx) => {
+      const agg = new MinuteAggregator();
+      agg.add('00000000-0000-4000-8000-00000000000g', new Date(T0), { ...ZERO_USAGE, cpuSeconds: 1n }, true);
+      await writeMinuteUsage(tx, agg);
+    }).catch((e: unknown) => e);
+    expect(String(onPostgres ? err : (err as Error).cause)).toMatch(onPostgres ? /"00000000-0000-4000-8000-00000000000g" is not a UUID/ : /invalid input syntax for type uuid/);
   });
 
   it.skipIf(!onPostgres)('binary numerics read back as the decimal text they encode', async () => {

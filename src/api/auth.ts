@@ -27,32 +27,30 @@ export interface ApiAuthOptions {
 
 /**
  * Verified bearer tokens for a moment, keyed by the token's SHA-256: a busy client then costs one query per
- * request instead of two. Revocation through this API drops the entry at once; a revocation or suspension
- * made elsewhere (portal, another replica) takes effect within `ttlMs`.
+ * request instead of two. Concurrent requests share one lookup, so an expiring entry under load costs one query,
+ * not one per connection. Revocation through this API drops the entry at once; a revocation or suspension
+ * made elsewhere (portal, another replica) takes effect within `ttlMs`. Unknown tokens are not remembered.
  */
 export class TokenCache {
-  private readonly entries = new Map<string, { actor: Actor; until: number }>();
+  private readonly entries = new Map<string, { lookup: Promise<Actor | null>; actor?: Actor; until: number }>();
   constructor(
     private readonly ttlMs: number,
     private readonly max = 10_000,
   ) {}
-  get(key: string, now: number): Actor | undefined {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (e.until <= now) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e.actor;
-  }
-  set(key: string, actor: Actor, now: number): void {
-    if (this.ttlMs <= 0) return;
+  get(key: string, now: number, load: () => Promise<Actor | null>): Promise<Actor | null> {
+    const hit = this.entries.get(key);
+    if (hit && now < hit.until) return hit.lookup;
+    if (this.ttlMs <= 0) return load();
     if (this.entries.size >= this.max) this.entries.clear();
-    this.entries.set(key, { actor, until: now + this.ttlMs });
+    const entry: { lookup: Promise<Actor | null>; actor?: Actor; until: number } = { lookup: load(), until: now + this.ttlMs };
+    this.entries.set(key, entry);
+    const drop = () => this.entries.get(key) === entry && this.entries.delete(key);
+    entry.lookup.then((a) => (a ? (entry.actor = a) : drop()), drop);
+    return entry.lookup;
   }
-  /** Forget every cached use of one token (by its id). */
+  /** Forget every cached use of one token (by its id), and lookups still in flight. */
   dropToken(tokenId: string): void {
-    for (const [k, e] of this.entries) if (e.actor.tokenId === tokenId) this.entries.delete(k);
+    for (const [k, e] of this.entries) if (!e.actor || e.actor.tokenId === tokenId) this.entries.delete(k);
   }
 }
 
@@ -61,13 +59,7 @@ export function apiAuth(ctx: Pick<AppContext, 'db' | 'clock'>, opts: ApiAuthOpti
     const authz = c.req.header('authorization');
     if (authz !== undefined) {
       const m = /^Bearer +(\S+) *$/i.exec(authz);
-      const key = m ? hashToken(m[1]) : '';
-      const now = ctx.clock.now().getTime();
-      let actor = m ? (cache.get(key, now) ?? null) : null;
-      if (m && !actor) {
-        actor = await authenticateApiToken(ctx, m[1]);
-        if (actor) cache.set(key, actor, now);
-      }
+      const actor = m ? await cache.get(hashToken(m[1]), ctx.clock.now().getTime(), () => authenticateApiToken(ctx, m[1])) : null;
       if (!actor) throw new AuthError('Unauthenticated', 'the bearer token is not valid: unknown, revoked, or its user is suspended');
       c.set('actor', actor);
       return next();

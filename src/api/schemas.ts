@@ -45,6 +45,22 @@ export const VmSchema = z
   })
   .openapi('Vm');
 
+/** The list's item: what a list needs, without what the caller knows or one VM's detail has (ids of host and plan, assignment start). */
+export const VmListItemSchema = z
+  .object({
+    id: uuid(VM_EXAMPLE).openapi({ description: 'The Xen UUID: stable across reboots and migrations. GET /vms/{id} has the rest.' }),
+    name: z.string().openapi({ example: 'web-01' }),
+    state: z.string().openapi({ description: 'State at the last poll (running, paused, shutdown, unknown, …).', example: 'running' }),
+    domid: z.number().int().nullable(),
+    vcpus: z.number().int(),
+    memoryMiB: z.number().int(),
+    lastSeenAt: iso('2026-03-15T11:59:50.000Z'),
+    hostName: z.string().nullable().openapi({ example: 'dom0-a' }),
+    planName: z.string().nullable().openapi({ example: 'small' }),
+    tenant: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+  })
+  .openapi('VmListItem');
+
 export const VmDetailSchema = VmSchema.extend({
   live: z
     .object({ state: z.string(), live: z.boolean().openapi({ description: 'False when the host did not answer: `state` is then the last polled one.' }) })

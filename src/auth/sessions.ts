@@ -74,13 +74,64 @@ function lookup(db: Db) {
   return q;
 }
 
+/**
+ * Validated sessions are trusted for a second without asking the database: every signed-in page and session API
+ * call validates, and under load that query was most of a request's cost. Sign-out, revocation, TOTP verification,
+ * suspension and password changes made through this module drop the entries at once; a change made elsewhere
+ * (another replica, SQL) takes effect within SESSION_CACHE_MS. A hit is only served while validation would write
+ * nothing (no renewal, no last-seen update due), so expiry and sliding renewal behave as without the cache.
+ */
+export const SESSION_CACHE_MS = 1000;
+/** A lookup by session id, shared by concurrent requests (one query when an entry expires under load, not fifty). */
+interface Validation {
+  lookup: Promise<ValidSession | null>;
+  /** Set once the lookup found a valid session (entries that found none are dropped). */
+  valid?: ValidSession;
+  until: number;
+}
+const validated = new WeakMap<Db, Map<string, Validation>>();
+function cacheOf(db: Db) {
+  let m = validated.get(db);
+  if (!m) validated.set(db, (m = new Map()));
+  return m;
+}
+
+/** Drops cached validations: of one session, of every session of a user, or all (tenant suspension changed). */
+export function forgetValidatedSessions(deps: Pick<AuthDeps, 'db'>, which: { sessionId: string } | { userId: string } | 'all'): void {
+  const m = cacheOf(deps.db);
+  if (which === 'all') m.clear();
+  else if ('sessionId' in which) m.delete(which.sessionId);
+  // Lookups still in flight have no user yet: dropped too.
+  else for (const [id, e] of m) if (!e.valid || e.valid.user.id === which.userId) m.delete(id);
+}
+
+/** Validation writes when the expiry should slide or "last seen" is over a minute old. */
+const renewalDue = (s: SessionRecord, now: number) => now >= s.expiresAt.getTime() - SESSION_TTL_MS / 2;
+const lastSeenDue = (s: SessionRecord, now: number) => now - s.lastSeenAt.getTime() > 60_000;
+
 /** Looks up the session a cookie token names; expired sessions and suspended users are refused (and expired rows deleted). */
 export async function validateSessionToken(deps: AuthDeps, token: string): Promise<ValidSession | null> {
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
   const id = hashToken(token);
+  const now = deps.clock.now().getTime();
+  const cache = cacheOf(deps.db);
+  const hit = cache.get(id);
+  if (hit && now < hit.until) {
+    if (!hit.valid) return hit.lookup; // still in flight: share it
+    if (!renewalDue(hit.valid.session, now) && !lastSeenDue(hit.valid.session, now)) return hit.valid;
+  }
+  const entry: Validation = { lookup: lookupSession(deps, id, now), until: now + SESSION_CACHE_MS };
+  if (cache.size >= 10_000) cache.clear();
+  cache.set(id, entry);
+  const drop = () => cache.get(id) === entry && cache.delete(id);
+  // Only valid sessions are remembered.
+  entry.lookup.then((v) => (v ? (entry.valid = v.renewed ? { ...v, renewed: false } : v) : drop()), drop);
+  return entry.lookup;
+}
+
+async function lookupSession(deps: AuthDeps, id: string, now: number): Promise<ValidSession | null> {
   const [row] = await lookup(deps.db).execute({ id });
   if (!row) return null;
-  const now = deps.clock.now().getTime();
   if (now >= row.session.expiresAt.getTime()) {
     await deps.db.delete(sessions).where(eq(sessions.id, id));
     return null;
@@ -88,12 +139,12 @@ export async function validateSessionToken(deps: AuthDeps, token: string): Promi
   if (row.user.suspendedAt) return null;
   let renewed = false;
   const session = row.session;
-  if (now >= session.expiresAt.getTime() - SESSION_TTL_MS / 2) {
+  if (renewalDue(session, now)) {
     session.expiresAt = new Date(now + SESSION_TTL_MS);
     session.lastSeenAt = new Date(now);
     await deps.db.update(sessions).set({ expiresAt: session.expiresAt, lastSeenAt: session.lastSeenAt }).where(eq(sessions.id, id));
     renewed = true;
-  } else if (now - session.lastSeenAt.getTime() > 60_000) {
+  } else if (lastSeenDue(session, now)) {
     // Keep "last seen" roughly current for the sessions list without a write per request.
     session.lastSeenAt = new Date(now);
     await deps.db.update(sessions).set({ lastSeenAt: session.lastSeenAt }).where(eq(sessions.id, id));
@@ -104,14 +155,17 @@ export async function validateSessionToken(deps: AuthDeps, token: string): Promi
 
 export async function markTwoFactorVerified(deps: AuthDeps, sessionId: string): Promise<void> {
   await deps.db.update(sessions).set({ twoFactorVerified: true }).where(eq(sessions.id, sessionId));
+  forgetValidatedSessions(deps, { sessionId });
 }
 
 export async function invalidateSession(deps: AuthDeps, sessionId: string): Promise<void> {
   await deps.db.delete(sessions).where(eq(sessions.id, sessionId));
+  forgetValidatedSessions(deps, { sessionId });
 }
 
 export async function invalidateUserSessions(deps: AuthDeps, userId: string): Promise<void> {
   await deps.db.delete(sessions).where(eq(sessions.userId, userId));
+  forgetValidatedSessions(deps, { userId });
 }
 
 export interface SessionSummary {
@@ -146,4 +200,5 @@ export async function revokeSession(deps: AuthDeps, userId: string, handle: stri
   const match = list.find((s) => s.id.startsWith(handle));
   if (!match) throw new AuthError('NotFound', 'session not found');
   await deps.db.delete(sessions).where(and(eq(sessions.id, match.id), eq(sessions.userId, userId)));
+  forgetValidatedSessions(deps, { sessionId: match.id });
 }

@@ -7,7 +7,7 @@ import { decodeHex, encodeBase32UpperCaseNoPadding, encodeHexLowerCase } from '@
 import { and, eq, isNotNull, not, like } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import { users } from '../db/schema/auth.ts';
-import type { AuthDeps, UserRecord } from './sessions.ts';
+import { forgetValidatedSessions, type AuthDeps, type UserRecord } from './sessions.ts';
 import { getUser } from './users.ts';
 import { audit } from './audit.ts';
 import { AuthError } from './errors.ts';
@@ -93,6 +93,7 @@ export async function beginTotpEnrolment(deps: TotpDeps, userId: string): Promis
   crypto.getRandomValues(key);
   const keyHex = encodeHexLowerCase(key);
   await deps.db.update(users).set({ totpKey: sealTotpKey(deps, userId, keyHex) }).where(eq(users.id, userId));
+  forgetValidatedSessions(deps, { userId });
   return { secret: encodeBase32UpperCaseNoPadding(key), uri: createTOTPKeyURI('kamikazi', user.email, key, PERIOD, DIGITS), keyHex };
 }
 
@@ -104,5 +105,6 @@ export async function confirmTotpEnrolment(deps: TotpDeps, userId: string, code:
     throw new AuthError('Validation', 'That code does not match. Check the time on your device and enter the current code.');
   }
   await deps.db.update(users).set({ totpEnabled: true }).where(eq(users.id, userId));
+  forgetValidatedSessions(deps, { userId });
   await audit(deps, { action: 'totp.enable', result: 'ok', actorUserId: user.id, actorLabel: user.email, tenantId: user.tenantId, ip });
 }

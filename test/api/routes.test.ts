@@ -8,6 +8,7 @@ import { hostPollFailures } from '../../src/db/schema/hosts.ts';
 import { listAudit } from '../../src/auth/audit.ts';
 import { getInvoice } from '../../src/billing/invoices/queries.ts';
 import { listHosts } from '../../src/hosts/registry.ts';
+import { forgetLiveStates } from '../../src/portal/queries/live-state.ts';
 
 let db: TestDatabase;
 let f: ApiFixture;
@@ -33,6 +34,17 @@ describe('VMs', () => {
     expect(ops.items.map((v) => v.id).sort()).toEqual([f.vmA, f.vmA2, f.vmB, '44444444-4444-4444-8444-444444444444', '55555555-5555-4555-8555-555555555555'].sort());
     const limited = (await (await api(f.app, '/api/v1/vms', { token: f.tokens.vmLimitedA })).json()) as { items: Vm[] };
     expect(limited.items.map((v) => v.id)).toEqual([f.vmA]);
+  });
+
+  it('lists summaries as documented (VmListItem); the detail keeps the host and plan ids', async () => {
+    const { VmListItemSchema } = await import('../../src/api/schemas.ts');
+    const own = (await (await api(f.app, '/api/v1/vms', { token: f.tokens.ownerA })).json()) as { items: unknown[] };
+    for (const item of own.items) expect(VmListItemSchema.strict().safeParse(item).success, JSON.stringify(item)).toBe(true);
+    expect(own.items.find((v) => (v as { id: string }).id === f.vmA2)).toMatchObject({ name: 'db-a', planName: 'small', tenant: { id: f.tenantA.id } });
+    const detail = (await (await api(f.app, `/api/v1/vms/${f.vmA2}`, { token: f.tokens.ownerA })).json()) as { host: { id: string }; plan: { id: string; name: string } };
+    expect(detail.host.id).toBe(f.host.id);
+    expect(detail.plan).toMatchObject({ name: 'small' });
+    forgetLiveStates(f.ctx); // the detail asked the host; the next test changes it
   });
 
   it('shows one VM with its live state from the host', async () => {

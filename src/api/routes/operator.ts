@@ -4,9 +4,9 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppContext } from '../../context.ts';
 import { addHost, getHost, HostNotFound, listHosts, removeHost } from '../../hosts/registry.ts';
 import { listTenants } from '../../billing/catalogue/tenants.ts';
-import { suspendTenant, unsuspendTenant } from '../../billing/catalogue/suspend-tenant.ts';
 import type { VmPowerResult } from '../../billing/dunning/vm-power.ts';
 import { clientIp } from '../../portal/env.ts';
+import { suspendTenantAtEdge, unsuspendTenantAtEdge } from '../../portal/actions/suspension.ts';
 import { AuthError } from '../../auth/errors.ts';
 import type { ApiEnv } from '../env.ts';
 import { validationHook } from '../errors.ts';
@@ -121,7 +121,7 @@ export function operatorRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
     assertOperatorCaller(actor);
     assertWritable(actor);
     const body = c.req.valid('json');
-    const r = await suspendTenant(ctx, { tenantId: c.req.valid('param').id, reason: body.reason, stopVms: body.stopVms, by: { userId: actor.userId, label: actor.label, ip: clientIp(c) } });
+    const r = await suspendTenantAtEdge(ctx, { tenantId: c.req.valid('param').id, reason: body.reason, stopVms: body.stopVms, by: { userId: actor.userId, label: actor.label, ip: clientIp(c) } });
     return c.json({ tenant: tenantJson(r.tenant), consolesClosed: r.consolesClosed, vms: powerOutcome(r.vms) }, 200);
   });
 
@@ -130,7 +130,7 @@ export function operatorRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
     assertOperatorCaller(actor);
     assertWritable(actor);
     const body = (c.req.valid('json') as { startVms?: boolean } | undefined) ?? {};
-    const r = await unsuspendTenant(ctx, { tenantId: c.req.valid('param').id, startVms: body.startVms ?? true, by: { userId: actor.userId, label: actor.label, ip: clientIp(c) } });
+    const r = await unsuspendTenantAtEdge(ctx, { tenantId: c.req.valid('param').id, startVms: body.startVms ?? true, by: { userId: actor.userId, label: actor.label, ip: clientIp(c) } });
     return c.json({ tenant: tenantJson(r.tenant), vms: powerOutcome(r.vms) }, 200);
   });
   return app;

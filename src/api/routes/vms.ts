@@ -13,9 +13,9 @@ import { METERS } from '../../db/schema/usage.ts';
 import type { ApiEnv } from '../env.ts';
 import { validationHook } from '../errors.ts';
 import { jsonBody, problems } from '../responses.ts';
-import { IdParam, PowerResultSchema, UsageQuery, UsageSchema, VM_EXAMPLE, VmDetailSchema, VmSchema } from '../schemas.ts';
+import { IdParam, PowerResultSchema, UsageQuery, UsageSchema, VM_EXAMPLE, VmDetailSchema, VmListItemSchema } from '../schemas.ts';
 import { resolveRange } from '../usage-range.ts';
-import { vmJson } from '../views.ts';
+import { vmJson, vmListItemJson } from '../views.ts';
 
 const VmId = IdParam('VM', VM_EXAMPLE);
 const tags = ['VMs'];
@@ -25,8 +25,8 @@ const listRoute = createRoute({
   path: '/vms',
   tags,
   summary: 'List the VMs you may see',
-  description: "A tenant's VMs currently assigned to it (a VM-limited token: that VM only); operators see every VM.",
-  responses: { 200: jsonBody(z.object({ items: z.array(VmSchema) }), 'The VMs, by name.'), ...problems() },
+  description: "A tenant's VMs currently assigned to it (a VM-limited token: that VM only); operators see every VM. Each item is a summary: GET /vms/{id} adds the host and plan ids, the assignment start and the live state.",
+  responses: { 200: jsonBody(z.object({ items: z.array(VmListItemSchema) }), 'The VMs, by name.'), ...problems() },
 });
 
 const getRoute = createRoute({
@@ -73,10 +73,10 @@ const powerRoute = (action: (typeof POWER_ACTIONS)[number]) =>
 const listBodies = new WeakMap<readonly VmView[], Uint8Array<ArrayBuffer>>();
 function listJson(list: readonly VmView[]): Uint8Array<ArrayBuffer> {
   let body = listBodies.get(list);
-  if (body === undefined) listBodies.set(list, (body = new TextEncoder().encode(JSON.stringify({ items: list.map(vmJson) }))));
+  if (body === undefined) listBodies.set(list, (body = new TextEncoder().encode(JSON.stringify({ items: list.map(vmListItemJson) }))));
   return body;
 }
-type TypedListResponse = TypedResponse<{ items: ReturnType<typeof vmJson>[] }, 200, 'json'>;
+type TypedListResponse = TypedResponse<{ items: ReturnType<typeof vmListItemJson>[] }, 200, 'json'>;
 
 export function vmRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });

@@ -3,7 +3,8 @@
 import type { Db } from '../../db/client.ts';
 import { isOperator, type Actor } from '../../auth/actor.ts';
 import { AuthError } from '../../auth/errors.ts';
-import { getTenantSuspension, type TenantSuspension } from '../../billing/catalogue/suspend-tenant.ts';
+import { forgetValidatedSessions } from '../../auth/sessions.ts';
+import { getTenantSuspension, suspendTenant, unsuspendTenant, type TenantSuspension } from '../../billing/catalogue/suspend-tenant.ts';
 
 /** The one wording of a suspension, used in refusals, the console and the page banner. */
 export function suspensionText(s: TenantSuspension): string {
@@ -25,4 +26,20 @@ export async function assertTenantMayAct(deps: { db: Db }, actor: Actor, tenantI
   if (isOperator(actor) || !tenantId) return;
   const s = await getTenantSuspension(deps.db, tenantId);
   if (s) throw new TenantSuspendedError(s, what);
+}
+
+/**
+ * Suspending or lifting through the portal or the API: billing's verb, then the cached session validations go, so
+ * the tenant's pages show the banner (read with the session) at once rather than within a second.
+ */
+export async function suspendTenantAtEdge(...args: Parameters<typeof suspendTenant>): ReturnType<typeof suspendTenant> {
+  const r = await suspendTenant(...args);
+  forgetValidatedSessions(args[0], 'all');
+  return r;
+}
+
+export async function unsuspendTenantAtEdge(...args: Parameters<typeof unsuspendTenant>): ReturnType<typeof unsuspendTenant> {
+  const r = await unsuspendTenant(...args);
+  forgetValidatedSessions(args[0], 'all');
+  return r;
 }

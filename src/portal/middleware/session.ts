@@ -3,9 +3,9 @@
 import type { MiddlewareHandler, Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppContext } from '../../context.ts';
-import { validateSessionToken } from '../../auth/sessions.ts';
+import { validateSessionToken, type ValidSession } from '../../auth/sessions.ts';
 import { generateToken } from '../../auth/tokens.ts';
-import { actorFromSession, type PortalEnv } from '../env.ts';
+import { actorFromSession, type PortalEnv, type SessionAuth } from '../env.ts';
 import type { PortalOptions } from '../options.ts';
 
 export const SESSION_COOKIE = 'kb_session';
@@ -29,6 +29,17 @@ export function clearSessionCookie(c: Context, opts: PortalOptions): void {
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isSecure(c, opts), httpOnly: true, sameSite: 'Lax' });
 }
 
+/**
+ * One auth object per validation: while a session's validation is cached (auth/sessions.ts) its requests share
+ * it, so pages can key what they render for a session on it. Shared: handlers must not change it.
+ */
+const auths = new WeakMap<ValidSession, SessionAuth>();
+function authOf(valid: ValidSession): SessionAuth {
+  let auth = auths.get(valid);
+  if (!auth) auths.set(valid, (auth = { user: valid.user, session: valid.session, actor: actorFromSession(valid.user), suspension: valid.suspension }));
+  return auth;
+}
+
 export function sessionMiddleware(ctx: AppContext, opts: PortalOptions): MiddlewareHandler<PortalEnv> {
   return async (c, next) => {
     c.set('auth', null);
@@ -39,7 +50,7 @@ export function sessionMiddleware(ctx: AppContext, opts: PortalOptions): Middlew
       if (!valid) {
         clearSessionCookie(c, opts);
       } else {
-        const auth = { user: valid.user, session: valid.session, actor: actorFromSession(valid.user), suspension: valid.suspension };
+        const auth = authOf(valid);
         if (valid.session.twoFactorVerified) c.set('auth', auth);
         else c.set('pending', auth);
         if (valid.renewed) setSessionCookie(c, opts, token, valid.session.expiresAt);

@@ -1,7 +1,9 @@
 // Usage charts as inline SVG drawn on the server: no script needed. Failed polls are shaded red.
 import type { FC } from 'hono/jsx';
+import { raw } from 'hono/html';
 import type { UsageSeries } from '../../collectors/usage-series.ts';
 import type { Meter } from '../../db/schema/usage.ts';
+import { escapeHtml } from '../render.ts';
 
 export interface ChartSpec {
   title: string;
@@ -65,33 +67,30 @@ export const UsageChart: FC<{ series: UsageSeries; spec: ChartSpec }> = ({ serie
   const gapW = Math.max(2, (binMs / span) * (W - L - R));
   const total = values.reduce((a, p) => a + p.v, 0);
   const label = `${spec.title}: average ${humanNumber(total / Math.max(1, values.length))} ${spec.unit}, peak ${humanNumber(max === 1 && total === 0 ? 0 : max)} ${spec.unit}${series.gaps.length ? `, ${series.gaps.length} failed poll(s)` : ''}`;
+  const top = humanNumber(max === 1 && total === 0 ? 0 : max);
+  // The SVG is written as a string: hono/jsx renders <svg> through AsyncLocalStorage (see render.ts).
+  const text = (x: number, y: number, t: string, end = false) => `<text x="${x}" y="${y}"${end ? ' text-anchor="end"' : ''}>${escapeHtml(t)}</text>`;
+  const svg =
+    `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(label)}" xmlns="http://www.w3.org/2000/svg"><title>${escapeHtml(label)}</title>` +
+    text(L, 14, `${spec.title} (${spec.unit})`) +
+    `<line class="axis" x1="${L}" y1="${y(0)}" x2="${W - R}" y2="${y(0)}"></line><line class="axis" x1="${L}" y1="${T}" x2="${L}" y2="${y(0)}"></line>` +
+    text(L - 4, T + 4, top, true) +
+    text(L - 4, y(0), '0', true) +
+    text(L, H - 4, fmtTime(series.from, span)) +
+    text(W - R, H - 4, fmtTime(series.to, span), true) +
+    series.gaps
+      .map(
+        (g) =>
+          `<rect class="gap" x="${(x(g.at.getTime()) - gapW / 2).toFixed(1)}" y="${T}" width="${gapW.toFixed(1)}" height="${H - T - B}">` +
+          `<title>${escapeHtml(`poll failed at ${g.at.toISOString()}: ${g.error}`)}</title></rect>`,
+      )
+      .join('') +
+    (area ? `<polygon class="area" points="${area}"></polygon>` : '') +
+    (line ? `<polyline class="line" points="${line}"></polyline>` : '') +
+    '</svg>';
   return (
     <figure class="chart card" data-meter={spec.meters.join(',')}>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label} xmlns="http://www.w3.org/2000/svg">
-        <title>{label}</title>
-        <text x={L} y={14}>{`${spec.title} (${spec.unit})`}</text>
-        <line class="axis" x1={L} y1={y(0)} x2={W - R} y2={y(0)} />
-        <line class="axis" x1={L} y1={T} x2={L} y2={y(0)} />
-        <text x={L - 4} y={T + 4} text-anchor="end">
-          {humanNumber(max === 1 && total === 0 ? 0 : max)}
-        </text>
-        <text x={L - 4} y={y(0)} text-anchor="end">
-          0
-        </text>
-        <text x={L} y={H - 4}>
-          {fmtTime(series.from, span)}
-        </text>
-        <text x={W - R} y={H - 4} text-anchor="end">
-          {fmtTime(series.to, span)}
-        </text>
-        {series.gaps.map((g) => (
-          <rect class="gap" x={(x(g.at.getTime()) - gapW / 2).toFixed(1)} y={T} width={gapW.toFixed(1)} height={H - T - B}>
-            <title>{`poll failed at ${g.at.toISOString()}: ${g.error}`}</title>
-          </rect>
-        ))}
-        {area ? <polygon class="area" points={area} /> : null}
-        {line ? <polyline class="line" points={line} /> : null}
-      </svg>
+      {raw(svg)}
       <figcaption class="muted">{label}</figcaption>
     </figure>
   );

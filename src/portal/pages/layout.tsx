@@ -1,7 +1,9 @@
 // The page frame: head with our own assets only, top navigation by role, optional notice.
 import type { Child, FC } from 'hono/jsx';
+import { raw } from 'hono/html';
 import type { SessionAuth } from '../env.ts';
 import { suspensionText } from '../actions/suspension.ts';
+import { escapeHtml } from '../render.ts';
 
 export interface Notice {
   kind: 'ok' | 'error' | 'info';
@@ -27,20 +29,22 @@ export const NoticeBox: FC<{ notice?: Notice | null }> = ({ notice }) =>
 
 export const CsrfField: FC<{ csrf: string }> = ({ csrf }) => <input type="hidden" name="_csrf" value={csrf} />;
 
+// <head>, <meta>, <title>, <link> and <script> are written as strings, not JSX: hono/jsx renders those elements
+// through AsyncLocalStorage (see render.ts), and every page has them. Same markup as hono/jsx would give.
+const head = (p: LayoutProps) =>
+  raw(
+    '<head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/>' +
+      `<meta name="csrf-token" content="${escapeHtml(p.csrf)}"/><title>${escapeHtml(`${p.title} · kamikazi`)}</title>` +
+      ['/assets/app.css', ...(p.styles ?? [])].map((s) => `<link rel="stylesheet" href="${escapeHtml(s)}"/>`).join('') +
+      '</head>',
+  );
+const scripts = (p: LayoutProps) => raw(['/assets/confirm.js', ...(p.scripts ?? [])].map((s) => `<script src="${escapeHtml(s)}" defer=""></script>`).join(''));
+
 export const Layout: FC<LayoutProps> = (p) => {
   const op = p.auth?.actor.role === 'operator';
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="csrf-token" content={p.csrf} />
-        <title>{`${p.title} · kamikazi`}</title>
-        <link rel="stylesheet" href="/assets/app.css" />
-        {(p.styles ?? []).map((s) => (
-          <link rel="stylesheet" href={s} />
-        ))}
-      </head>
+      {head(p)}
       <body>
         <header class="top">
           <a class="brand" href="/">
@@ -86,10 +90,7 @@ export const Layout: FC<LayoutProps> = (p) => {
           <NoticeBox notice={p.notice} />
           {p.children}
         </main>
-        <script src="/assets/confirm.js" defer></script>
-        {(p.scripts ?? []).map((s) => (
-          <script src={s} defer></script>
-        ))}
+        {scripts(p)}
       </body>
     </html>
   );

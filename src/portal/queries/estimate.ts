@@ -6,6 +6,7 @@ import { usageTotals } from '../../collectors/usage-series.ts';
 import { billingPeriod, getTenant, periodLabelAt, type Period } from '../../billing/index.ts';
 import { estimateTenantCharge } from './estimate-charge.ts';
 import { perContext } from './ttl-cache.ts';
+import type { VmView } from './vms.ts';
 
 export interface PeriodEstimate {
   period: Period;
@@ -17,8 +18,13 @@ export interface PeriodEstimate {
 /** Usage so far this period moves slowly; a dashboard may show a figure up to 30 s old. */
 const estimates = perContext<AppContext, PeriodEstimate>(30_000);
 
-export function periodEstimate(ctx: AppContext, tenantId: string, vmUuids: string[]): Promise<PeriodEstimate> {
-  return estimates(ctx).get(`${tenantId}:${[...vmUuids].sort().join(',')}`, () => computeEstimate(ctx, tenantId, vmUuids));
+/** The key's VM set, built once per list: lists are shared for a second, so not fifty UUIDs sorted per request. */
+const vmSets = new WeakMap<readonly VmView[], string>();
+
+export function periodEstimate(ctx: AppContext, tenantId: string, vms: readonly VmView[]): Promise<PeriodEstimate> {
+  let set = vmSets.get(vms);
+  if (set === undefined) vmSets.set(vms, (set = vms.map((v) => v.uuid).sort().join(',')));
+  return estimates(ctx).get(`${tenantId}:${set}`, () => computeEstimate(ctx, tenantId, vms.map((v) => v.uuid)));
 }
 
 async function computeEstimate(ctx: AppContext, tenantId: string, vmUuids: string[]): Promise<PeriodEstimate> {

@@ -32,27 +32,35 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export async function liveStates(ctx: AppContext, vms: VmView[]): Promise<Map<string, LiveState>> {
-  const out = new Map<string, LiveState>();
+/**
+ * The last answer per VM list. Under load the dashboard asks with the same (shared) list and the same cached host
+ * answers many times a second: it gets the same map back, and its rendered body is keyed on that map.
+ */
+const answers = new WeakMap<readonly VmView[], { sets: (Set<string> | null)[]; states: Map<string, LiveState> }>();
+
+export async function liveStates(ctx: AppContext, vms: readonly VmView[]): Promise<Map<string, LiveState>> {
   const hostIds = new Set(vms.map((v) => v.hostId).filter((h): h is string => !!h));
   const hosts = hostIds.size ? (await hostListCache(ctx).get('all', () => listHosts(ctx.db))).filter((h) => hostIds.has(h.id)) : [];
-  const running = new Map<string, Set<string> | null>();
-  await Promise.all(
-    hosts.map(async (h) => {
-      const set = await domainCache(ctx).get(h.id, async () => {
+  const sets = await Promise.all(
+    hosts.map((h) =>
+      domainCache(ctx).get(h.id, async () => {
         try {
           const text = await withTimeout(ctx.hosts.adapterFor(h).listDomains(), LIVE_TIMEOUT_MS);
           return new Set(parseXlListLong(text).map((d) => d.uuid ?? '').filter(Boolean));
         } catch {
           return null;
         }
-      });
-      running.set(h.id, set);
-    }),
+      }),
+    ),
   );
+  const last = answers.get(vms);
+  if (last && last.sets.length === sets.length && last.sets.every((s, i) => s === sets[i])) return last.states;
+  const running = new Map(hosts.map((h, i) => [h.id, sets[i]]));
+  const out = new Map<string, LiveState>();
   for (const v of vms) {
     const set = v.hostId ? running.get(v.hostId) : undefined;
     out.set(v.uuid, set ? { state: set.has(v.uuid) ? 'running' : 'stopped', live: true } : { state: v.state, live: false });
   }
+  answers.set(vms, { sets, states: out });
   return out;
 }

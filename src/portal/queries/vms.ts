@@ -88,10 +88,10 @@ export function forgetVmLists(ctx: object): void {
 export async function listVmsForActor(ctx: Pick<AppContext, 'db' | 'clock'>, actor: Actor): Promise<VmView[]> {
   if (actor.role !== 'operator' && !actor.tenantId) return [];
   const key = actor.role === 'operator' ? '*' : (actor.tenantId as string);
-  const now = ctx.clock.now().toISOString();
-  const list = await lists(ctx).get(key, () =>
-    actor.role === 'operator' ? prepared(ctx.db).all.execute({ now }) : prepared(ctx.db).tenant.execute({ now, tenant: key }),
-  );
+  const list = await lists(ctx).get(key, () => {
+    const now = ctx.clock.now().toISOString();
+    return actor.role === 'operator' ? prepared(ctx.db).all.execute({ now }) : prepared(ctx.db).tenant.execute({ now, tenant: key });
+  });
   return actor.vmUuid ? list.filter((v) => v.uuid === actor.vmUuid) : list;
 }
 

@@ -189,7 +189,8 @@ export function accountPages(ctx: AppContext): Hono<PortalEnv> {
     const body = await c.req.parseBody();
     try {
       await confirmTotpEnrolment(ctx, auth.user.id, formString(body, 'code'), clientIp(c));
-      auth.user.totpEnabled = true;
+      // This response shows the change; the shared auth object stays as validated (the next request reloads it).
+      c.set('auth', { ...auth, user: { ...auth.user, totpEnabled: true } });
       return render(c, { kind: 'ok', text: 'Two-factor sign-in is enabled.' });
     } catch (err) {
       if (!(err instanceof AuthError) || err.code !== 'Validation') throw err;

@@ -2,7 +2,7 @@
 // confirmation page (reason, optional VM shutdown), whose form posts with the CSRF token.
 import { Hono } from 'hono';
 import type { AppContext } from '../../context.ts';
-import { BillingError, getTenant, suspendTenant, unsuspendTenant, type Tenant } from '../../billing/index.ts';
+import { BillingError, getTenant, type Tenant } from '../../billing/index.ts';
 import { tenantVms } from '../../billing/dunning/vm-power.ts';
 import type { VmPowerResult } from '../../billing/dunning/vm-power.ts';
 import { clientIp, type PortalContext, type PortalEnv, type SessionAuth } from '../env.ts';
@@ -10,6 +10,7 @@ import { CsrfField, type Notice } from '../pages/layout.tsx';
 import { opsFrame } from '../pages/ops-frame.tsx';
 import { fmtDate } from '../pages/vm-parts.tsx';
 import { formString } from './form.ts';
+import { suspendTenantAtEdge, unsuspendTenantAtEdge } from '../actions/suspension.ts';
 
 /** On each tenant's card of the tenants page: state and the one button that fits it. */
 export const TenantSuspensionControls = ({ t }: { t: Tenant }) =>
@@ -111,7 +112,7 @@ export function tenantSuspensionPages(ctx: AppContext, back: (c: PortalContext, 
     const reason = formString(body, 'reason', 600);
     if (body.confirm !== 'yes') return confirmSuspend(c, t, null, reason);
     try {
-      const r = await suspendTenant(ctx, { tenantId: t.id, reason, stopVms: body.stopVms === 'yes', by: by(c) });
+      const r = await suspendTenantAtEdge(ctx, { tenantId: t.id, reason, stopVms: body.stopVms === 'yes', by: by(c) });
       const text = [`${t.company} suspended.`, `${r.consolesClosed} console session(s) ended.`, vmSummary(r.vms, 'shut down')].filter(Boolean).join(' ');
       return back(c, { kind: r.vms.failed.length ? 'error' : 'ok', text });
     } catch (err) {
@@ -125,7 +126,7 @@ export function tenantSuspensionPages(ctx: AppContext, back: (c: PortalContext, 
     const t = await getTenant(ctx, c.req.param('id'));
     const body = await c.req.parseBody();
     if (body.confirm !== 'yes') return confirmUnsuspend(c, t);
-    const r = await unsuspendTenant(ctx, { tenantId: t.id, startVms: body.startVms === 'yes', by: by(c) });
+    const r = await unsuspendTenantAtEdge(ctx, { tenantId: t.id, startVms: body.startVms === 'yes', by: by(c) });
     const text = [`${t.company} unsuspended.`, vmSummary(r.vms, 'started')].filter(Boolean).join(' ');
     return back(c, { kind: r.vms.failed.length ? 'error' : 'ok', text });
   });

@@ -13,7 +13,7 @@ import { isPowerAction, powerVm, POWER_ACTIONS, POWER_LABEL } from '../actions/p
 import { CsrfField, Layout, type Notice } from '../pages/layout.tsx';
 import { CHARTS, UsageChart } from '../pages/chart.tsx';
 import { StateBadge, fmtDate, fmtDuration, fmtQuantity } from '../pages/vm-parts.tsx';
-import { page } from '../render.ts';
+import { page, renderHtml } from '../render.ts';
 import { billingPeriod, getTenant, periodLabelAt } from '../../billing/index.ts';
 
 const CONFIRM_TEXT: Record<PowerAction, string> = {
@@ -37,14 +37,17 @@ export function vmPages(ctx: AppContext): Hono<PortalEnv> {
     const auth = c.get('auth') as SessionAuth;
     const vms = await listVmsForActor(ctx, auth.actor);
     const live = await liveStates(ctx, vms);
-    const estimate = auth.actor.tenantId ? await periodEstimate(ctx, auth.actor.tenantId, vms.map((v) => v.uuid)) : null;
-    const body = await dashboardBody({ operator: auth.actor.role === 'operator', vms, live, estimate });
-    return page(
-      c,
+    const estimate = auth.actor.tenantId ? await periodEstimate(ctx, auth.actor.tenantId, vms) : null;
+    const body = dashboardBody({ operator: auth.actor.role === 'operator', vms, live, estimate });
+    const hit = dashboardPages.get(auth);
+    if (hit?.body === body) return c.html(hit.html);
+    const html = `<!doctype html>${renderHtml(
       <Layout title="Dashboard" auth={auth} csrf={c.get('csrf')}>
         {body}
       </Layout>,
-    );
+    )}`;
+    dashboardPages.set(auth, { body, html });
+    return c.html(html);
   });
 
   app.get('/vms/:id', async (c) => {
@@ -195,22 +198,21 @@ interface DashboardData {
 }
 
 /**
- * The dashboard's body (nothing per user or session in it) rendered once per cached VM list, estimate and set of
- * live states: a tenant's dashboards polled under load then cost a comparison instead of 50 table rows each.
+ * The dashboard's body (nothing per user or session in it) rendered once per cached VM list, estimate and live-state
+ * map (liveStates hands back the same map while nothing changed): a tenant's dashboards polled under load then cost
+ * a lookup instead of 50 table rows each.
  */
-const dashboardBodies = new WeakMap<VmView[], { sig: string; estimate: PeriodEstimate | null; html: HtmlEscapedString }>();
-async function dashboardBody(p: DashboardData): Promise<HtmlEscapedString> {
-  const states = p.vms.map((v) => {
-    const l = p.live.get(v.uuid);
-    return l ? `${l.state}:${l.live}` : '';
-  });
-  const sig = `${p.operator}|${states.join(',')}`;
+const dashboardBodies = new WeakMap<VmView[], { operator: boolean; live: Map<string, LiveState>; estimate: PeriodEstimate | null; html: HtmlEscapedString }>();
+function dashboardBody(p: DashboardData): HtmlEscapedString {
   const hit = dashboardBodies.get(p.vms);
-  if (hit && hit.sig === sig && hit.estimate === p.estimate) return hit.html;
-  const html = raw(await (<DashboardBody {...p} />).toString());
-  dashboardBodies.set(p.vms, { sig, estimate: p.estimate, html });
+  if (hit && hit.operator === p.operator && hit.live === p.live && hit.estimate === p.estimate) return hit.html;
+  const html = raw(renderHtml(<DashboardBody {...p} />));
+  dashboardBodies.set(p.vms, { operator: p.operator, live: p.live, estimate: p.estimate, html });
   return html;
 }
+
+/** The whole page per session (one auth object while its validation is cached, see sessionMiddleware) and body. */
+const dashboardPages = new WeakMap<SessionAuth, { body: HtmlEscapedString; html: string }>();
 
 const DashboardBody = (p: DashboardData) => (
   <>

@@ -140,6 +140,17 @@ describe('a suspended tenant', () => {
     expect(html).not.toContain('/assets/console.js');
   });
 
+  it('sees no power buttons or console link on the VM page, and the confirmation step refuses', async () => {
+    const html = await (await req(f.app, `/vms/${f.vmA}`, { cookie: f.cookies.ownerA })).text();
+    expect(html).toContain('id="power-unavailable"');
+    expect(html).not.toContain(`action="/vms/${f.vmA}/power/`);
+    expect(html).not.toContain(`href="/vms/${f.vmA}/console"`);
+    const confirm = await req(f.app, `/vms/${f.vmA}/power/reboot`, { cookie: f.cookies.ownerA });
+    expect(confirm.status).toBe(403);
+    expect(await confirm.text()).not.toContain('Yes, reboot');
+    expect(await (await req(f.app, `/vms/${f.vmA}`, op())).text()).toContain(`action="/vms/${f.vmA}/power/reboot"`);
+  });
+
   it('stays out of reach of other tenants and operators keep full control', async () => {
     // another tenant is unaffected
     const b = await req(f.app, `/vms/${f.vmB}/power/reboot`, { cookie: f.cookies.ownerB, form: { _csrf: f.csrf.ownerB, confirm: 'yes' } });

@@ -61,6 +61,8 @@ export function vmPages(ctx: AppContext): Hono<PortalEnv> {
     const action = c.req.param('action');
     if (!isPowerAction(action)) return c.notFound();
     const vm = await getVmForActor(ctx, auth.actor, c.req.param('id'));
+    // A suspended tenant gets the refusal here already, not a form whose answer is a refusal.
+    if (auth.suspension) return renderVm(c, auth, '24h', null, 403);
     return page(
       c,
       <Layout title={`${POWER_LABEL[action]} ${vm.name}`} auth={auth} csrf={c.get('csrf')}>
@@ -113,7 +115,7 @@ export function vmPages(ctx: AppContext): Hono<PortalEnv> {
     return renderVm(c, auth, '24h', notice, status);
   });
 
-  async function renderVm(c: PortalContext, auth: SessionAuth, rangeKey: string, notice: Notice | null, status: 200 | 409 | 503) {
+  async function renderVm(c: PortalContext, auth: SessionAuth, rangeKey: string, notice: Notice | null, status: 200 | 403 | 409 | 503) {
     const csrf = c.get('csrf');
     const vm = await getVmForActor(ctx, auth.actor, c.req.param('id') ?? '');
     const live = (await liveStates(ctx, [vm])).get(vm.uuid);
@@ -153,21 +155,27 @@ export function vmPages(ctx: AppContext): Hono<PortalEnv> {
             <dt>Last polled</dt>
             <dd>{fmtDate(vm.lastSeenAt)}</dd>
           </dl>
-          <div class="actions">
-            {POWER_ACTIONS.map((a) => (
-              <form method="post" action={`/vms/${vm.uuid}/power/${a}`} class="inline" data-confirm={`${POWER_LABEL[a]} ${vm.name}?`}>
-                <CsrfField csrf={csrf} />
-                <input type="hidden" name="confirm" value="yes" />
-                <button type="submit" class={a === 'destroy' ? 'danger' : ''} data-action={a}>
-                  {POWER_LABEL[a]}
-                </button>
-              </form>
-            ))}
-            <a class="button" href={`/vms/${vm.uuid}/console`}>
-              Console
-            </a>
-          </div>
-          <p class="muted">Without JavaScript each button first shows a confirmation page.</p>
+          {auth.suspension ? (
+            <p class="muted" id="power-unavailable">
+              Power actions and the console are unavailable while this account is suspended (see the notice above).
+            </p>
+          ) : (
+            <div class="actions">
+              {POWER_ACTIONS.map((a) => (
+                <form method="post" action={`/vms/${vm.uuid}/power/${a}`} class="inline" data-confirm={`${POWER_LABEL[a]} ${vm.name}?`}>
+                  <CsrfField csrf={csrf} />
+                  <input type="hidden" name="confirm" value="yes" />
+                  <button type="submit" class={a === 'destroy' ? 'danger' : ''} data-action={a}>
+                    {POWER_LABEL[a]}
+                  </button>
+                </form>
+              ))}
+              <a class="button" href={`/vms/${vm.uuid}/console`}>
+                Console
+              </a>
+            </div>
+          )}
+          {!auth.suspension && <p class="muted">Without JavaScript each button first shows a confirmation page.</p>}
         </div>
         <h2>Usage</h2>
         <div class="tabs">

@@ -11,6 +11,7 @@ export type AuditAction =
   | 'logout'
   | 'password.reset'
   | 'password.reset_request'
+  | 'password.reset_mail'
   | 'invite.create'
   | 'invite.accept'
   | 'totp.enable'

@@ -35,12 +35,19 @@ export async function requestPasswordReset(deps: AuthDeps, mailer: Mailer, email
   const now = deps.clock.now();
   await deps.db.insert(passwordResets).values({ id: hashToken(token), userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + RESET_TTL_MS) });
   const link = `${baseUrl.replace(/\/$/, '')}/reset/${token}`;
-  await mailer.send({
-    to: user.email,
-    subject: 'Reset your kamikazi password',
-    text: `Someone asked to reset the password for ${user.email}.\n\nSet a new password here (valid for one hour, once):\n${link}\n\nIf it was not you, ignore this message.`,
-  });
   await audit(deps, { action: 'password.reset_request', result: 'ok', actorUserId: user.id, actorLabel: user.email, tenantId: user.tenantId, ip });
+  // Delivered after the answer: an SMTP round trip that only real accounts waited for would tell who has one.
+  // A delivery that fails is audited; the user can ask again.
+  void mailer
+    .send({
+      to: user.email,
+      subject: 'Reset your kamikazi password',
+      text: `Someone asked to reset the password for ${user.email}.\n\nSet a new password here (valid for one hour, once):\n${link}\n\nIf it was not you, ignore this message.`,
+    })
+    .catch((err: unknown) =>
+      audit(deps, { action: 'password.reset_mail', result: 'failed', actorUserId: user.id, actorLabel: user.email, tenantId: user.tenantId, ip, detail: { error: String(err) } }),
+    )
+    .catch(() => {}); // the audit write itself failed: nothing left to tell
   return 'sent';
 }
 

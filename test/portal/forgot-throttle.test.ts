@@ -1,6 +1,6 @@
 // /forgot is throttled per address asked for and per client address, with the same neutral answer whether
 // the account exists, was throttled or got its mail (no account enumeration); sign-in throttling is separate.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildFixture, cookieFrom, PASSWORD, req, type Fixture } from './support.ts';
 import { listAudit } from '../../src/auth/audit.ts';
@@ -96,5 +96,25 @@ describe('/forgot throttling', () => {
     const sent = f.ctx.mailer.sent.length;
     await forgot('owner@other.test', '127.0.12.3');
     expect(f.ctx.mailer.sent.length).toBe(sent + 1);
+  });
+
+  it('answers before the mail goes out, so a slow mail server does not tell which accounts exist; a failed delivery is audited', async () => {
+    const mailer = f.ctx.mailer;
+    const original = mailer.send;
+    let fail!: (e: Error) => void;
+    // A mail server that has not answered yet (awaiting it, /forgot would hang here until the test times out).
+    mailer.send = () => new Promise<void>((_, reject) => (fail = reject));
+    try {
+      const r = await forgot('owner@acme.test', '127.0.9.1');
+      expect(r.html).toContain(NEUTRAL);
+      fail(new Error('451 try again later'));
+      await vi.waitFor(async () => {
+        const [a] = await listAudit(f.ctx.db, { action: 'password.reset_mail' });
+        expect(a).toMatchObject({ result: 'failed', actorLabel: 'owner@acme.test' });
+        expect(a.detail).toMatchObject({ error: 'Error: 451 try again later' });
+      });
+    } finally {
+      mailer.send = original;
+    }
   });
 });

@@ -75,7 +75,10 @@ export const ZERO_USAGE: Readonly<UsageDelta> = Object.freeze({
 type Family = 'cpu' | 'vbd' | 'vif' | 'xt';
 const family = (key: string): Family | null =>
   key === 'cpu' ? 'cpu' : key.startsWith('vbd:') ? 'vbd' : key.startsWith('vif:') ? 'vif' : key.startsWith('xt:') ? 'xt' : null;
-const hasFamily = (counters: Record<string, bigint>, f: Family) => Object.keys(counters).some((k) => family(k) === f);
+const hasFamily = (counters: Record<string, bigint>, f: Family): boolean => {
+  for (const k in counters) if (Object.hasOwn(counters, k) && family(k) === f) return true;
+  return false;
+};
 
 /**
  * Where each counter's growth lands, from the VM's point of view:
@@ -128,7 +131,10 @@ export function computeDeltas(prev: MeterState | undefined, sample: VmSample, ct
   const netFromOvs = hasFamily(sample.counters, 'vif');
   const prevNetFromOvs = prev ? hasFamily(prev.counters, 'vif') : false;
   const anomalies: Anomaly[] = [];
-  for (const [key, value] of Object.entries(sample.counters)) {
+  const keys = Object.keys(sample.counters);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const value = sample.counters[key]!;
     const f = family(key);
     if (f === null || (f === 'vif' && !netFromOvs) || (f === 'xt' && netFromOvs)) continue;
     let previous: bigint | null = null;

@@ -75,8 +75,9 @@ export function joinPoll(p: ParsedPoll): HostSample {
   for (const s of p.vbd) {
     const vm = byDomid.get(s.domid);
     if (!vm) continue;
-    vm.counters[`vbd:${s.dev}:rd_sect`] = s.rdSect;
-    vm.counters[`vbd:${s.dev}:wr_sect`] = s.wrSect;
+    const [rd, wr] = counterKeys(vbdKeys, s.dev, 'vbd', 'rd_sect', 'wr_sect');
+    vm.counters[rd] = s.rdSect;
+    vm.counters[wr] = s.wrSect;
   }
 
   for (const iface of p.ovs) mapOvsInterface(iface, byUuid, byDomid, skipped);
@@ -120,6 +121,20 @@ function mapOvsInterface(
   const rx = iface.statistics.rx_bytes;
   const tx = iface.statistics.tx_bytes;
   if (rx === undefined || tx === undefined) return;
-  vm.counters[`vif:${dev}:rx_bytes`] = rx;
-  vm.counters[`vif:${dev}:tx_bytes`] = tx;
+  const [rxKey, txKey] = counterKeys(vifKeys, dev!, 'vif', 'rx_bytes', 'tx_bytes');
+  vm.counters[rxKey] = rx;
+  vm.counters[txKey] = tx;
+}
+
+/** The two counter keys of a device, built once per device name rather than once per VM per poll. */
+const vbdKeys = new Map<number | string, readonly [string, string]>();
+const vifKeys = new Map<number | string, readonly [string, string]>();
+function counterKeys(cache: Map<number | string, readonly [string, string]>, dev: number | string, prefix: string, a: string, b: string): readonly [string, string] {
+  let k = cache.get(dev);
+  if (!k) {
+    k = [`${prefix}:${dev}:${a}`, `${prefix}:${dev}:${b}`];
+    if (cache.size > 10_000) cache.clear();
+    cache.set(dev, k);
+  }
+  return k;
 }

@@ -29,7 +29,7 @@ export async function loadMeterStates(tx: Db, uuids: string[]): Promise<Map<stri
   for (const s of r) {
     const raw = JSON.parse(s.counters) as Record<string, string>;
     const counters: Record<string, bigint> = {};
-    for (const [k, v] of Object.entries(raw)) counters[k] = BigInt(v);
+    for (const k of Object.keys(raw)) counters[k] = BigInt(raw[k]!);
     out.set(s.vm_uuid, {
       hostId: s.host_id,
       domid: s.domid,
@@ -46,21 +46,63 @@ export async function loadMeterStates(tx: Db, uuids: string[]): Promise<Map<stri
 /** Upsert next states; a row already holding a newer sample is never overwritten (racing collectors). */
 export async function saveMeterStates(tx: Db, states: Array<[string, MeterState]>): Promise<void> {
   if (states.length === 0) return;
-  const col = <T extends string | number | bigint>(f: (s: MeterState, uuid: string) => T) => states.map(([u, s]) => f(s, u));
-  const counters = quotedArray(
-    states.map(([, s]) => JSON.stringify(Object.fromEntries(Object.entries(s.counters).map(([k, v]) => [k, v.toString()])))),
-  );
+  const uuids: string[] = [];
+  const hosts: string[] = [];
+  const domids: number[] = [];
+  const at: string[] = [];
+  const st: string[] = [];
+  const vcpus: number[] = [];
+  const mem: bigint[] = [];
+  const counters: string[] = ['{'];
+  for (const [u, s] of states) {
+    uuids.push(u);
+    hosts.push(s.hostId);
+    domids.push(s.domid);
+    at.push(s.sampledAt.toISOString());
+    st.push(s.state);
+    vcpus.push(s.vcpus);
+    mem.push(s.memoryKiB);
+    if (counters.length > 1) counters.push(',');
+    countersElement(s.counters, counters);
+  }
+  counters.push('}');
   await rows(
     tx,
     sql`insert into vm_meter_state (vm_uuid, host_id, domid, sampled_at, state, vcpus, memory_kib, counters)
-        select * from unnest(${pgArray(col((_, u) => u))}::uuid[], ${pgArray(col((s) => s.hostId))}::uuid[],
-                             ${pgArray(col((s) => s.domid))}::int[], ${pgArray(col((s) => s.sampledAt.toISOString()))}::timestamptz[],
-                             ${pgArray(col((s) => s.state))}::text[], ${pgArray(col((s) => s.vcpus))}::int[],
-                             ${pgArray(col((s) => s.memoryKiB))}::numeric[], ${counters}::jsonb[])
+        select * from unnest(${pgArray(uuids)}::uuid[], ${pgArray(hosts)}::uuid[],
+                             ${pgArray(domids)}::int[], ${pgArray(at)}::timestamptz[],
+                             ${pgArray(st)}::text[], ${pgArray(vcpus)}::int[],
+                             ${pgArray(mem)}::numeric[], ${counters.join('')}::jsonb[])
         on conflict (vm_uuid) do update set host_id = excluded.host_id, domid = excluded.domid, sampled_at = excluded.sampled_at,
           state = excluded.state, vcpus = excluded.vcpus, memory_kib = excluded.memory_kib, counters = excluded.counters
         where vm_meter_state.sampled_at < excluded.sampled_at`,
   );
+}
+
+/** Keys made of these characters need no escaping, neither in JSON nor in an array literal. */
+const PLAIN_KEY_RE = /^[A-Za-z0-9:_.-]*$/;
+const keyText = new Map<string, string>();
+
+/**
+ * One element of a jsonb[] array literal, appended to `out` in pieces: the counters as a JSON object of
+ * decimal strings (`{"cpu":"12"}`), double-quoted for the array with `\` and `"` escaped — what
+ * quotedArray([JSON.stringify(...)]) gives, without the intermediate strings.
+ */
+function countersElement(c: Record<string, bigint>, out: string[]): void {
+  out.push('"{');
+  let first = true;
+  for (const k of Object.keys(c)) {
+    let kt = keyText.get(k);
+    if (kt === undefined) {
+      kt = PLAIN_KEY_RE.test(k) ? `\\"${k}\\":\\"` : `${quotedArray([JSON.stringify(k)]).slice(2, -2)}:\\"`;
+      if (keyText.size > 10_000) keyText.clear();
+      keyText.set(k, kt);
+    }
+    if (!first) out.push(',');
+    out.push(kt, c[k]!.toString(), '\\"');
+    first = false;
+  }
+  out.push('}"');
 }
 
 export interface SeenVm {

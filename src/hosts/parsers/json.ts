@@ -74,6 +74,39 @@ export function parseExactJson(text: string): JsonIn {
   return parseExactJsonSlow(text);
 }
 
+/**
+ * `parseExactJson` for a caller that reads only part of a large document: the tree as parsed, where a leaf
+ * may still be in its intermediate form, and `atom` (for a leaf) / `deep` (for any subtree) give the exact
+ * value. Reading a leaf through `atom` is what `parseExactJson` would have put there; nothing is converted
+ * that the caller never looks at.
+ */
+export function parseExactJsonLazy(text: string): { tree: unknown; atom: (v: unknown) => JsonIn; deep: (v: unknown) => JsonIn } {
+  const marked = markNumbers(text);
+  if (marked !== null) {
+    let raw: unknown;
+    let ok = true;
+    try {
+      raw = JSON.parse(marked);
+    } catch {
+      ok = false;
+    }
+    if (ok) return { tree: raw, atom: unmarkAtom, deep: unmark };
+  }
+  return { tree: parseExactJsonSlow(text), atom: same, deep: same };
+}
+
+const same = (v: unknown): JsonIn => v as JsonIn;
+
+/** `unmark` of a leaf (objects and arrays are returned as they are). */
+function unmarkAtom(v: unknown): JsonIn {
+  if (typeof v === 'number') return BigInt(v);
+  if (typeof v === 'string') {
+    const c = v.charCodeAt(0);
+    return c === 0 ? BigInt(v.slice(1)) : c === 1 ? Number(v.slice(1)) : v;
+  }
+  return v as JsonIn;
+}
+
 const BIG = '\\u0000'; // marks a long integer literal
 const FLOAT = '\\u0001'; // marks a number with a fraction or exponent
 

@@ -180,8 +180,9 @@ function headerLayout(line: string, lineNo: number): readonly Column[] {
 }
 
 /** Whitespace-separated tokens with their offsets: what `line.matchAll(/\S+/g)` finds, without the regex cost. */
-function tokenize(line: string): Array<{ text: string; at: number }> {
-  const out: Array<{ text: string; at: number }> = [];
+function tokenize(line: string, texts: string[], ats: number[]): void {
+  texts.length = 0;
+  ats.length = 0;
   const n = line.length;
   let i = 0;
   while (i < n) {
@@ -189,9 +190,9 @@ function tokenize(line: string): Array<{ text: string; at: number }> {
     if (i === n) break;
     const at = i;
     while (i < n && !isSpace(line.charCodeAt(i))) i++;
-    out.push({ text: line.slice(at, i), at });
+    texts.push(line.slice(at, i));
+    ats.push(at);
   }
-  return out;
 }
 
 const SPACE_RE = /\s/;
@@ -200,12 +201,19 @@ function isSpace(c: number): boolean {
   return c >= 128 && SPACE_RE.test(String.fromCharCode(c));
 }
 
+// Token buffers reused by parseRow (synchronous, never re-entered).
+const tokTexts: string[] = [];
+const tokAts: number[] = [];
+
 function parseRow(line: string, layout: readonly Column[], lineNo: number): XentopRow {
-  const tokens = tokenize(line);
+  const texts = tokTexts;
+  const ats = tokAts;
+  tokenize(line, texts, ats);
   // Merge "no limit" into one value so it counts as the single MAXMEM(k) column it is.
-  for (let i = tokens.length - 1; i > 0; i--) {
-    if (tokens[i]!.text === 'limit' && tokens[i - 1]!.text === 'no') {
-      tokens.splice(i - 1, 2, { text: 'no limit', at: tokens[i - 1]!.at });
+  for (let i = texts.length - 1; i > 0; i--) {
+    if (texts[i] === 'limit' && texts[i - 1] === 'no') {
+      texts.splice(i - 1, 2, 'no limit');
+      ats.splice(i, 1);
       i--;
     }
   }
@@ -213,33 +221,33 @@ function parseRow(line: string, layout: readonly Column[], lineNo: number): Xent
   const countProblem = (): string | null => {
     // Columns after NAME = tokens right of the right-most state-looking token.
     let s = -1;
-    for (let i = tokens.length - 1; i >= 0; i--) if (STATE_RE.test(tokens[i]!.text)) { s = i; break; }
-    const found = s >= 0 ? tokens.length - s : tokens.length - 1;
+    for (let i = texts.length - 1; i >= 0; i--) if (STATE_RE.test(texts[i]!)) { s = i; break; }
+    const found = s >= 0 ? texts.length - s : texts.length - 1;
     if (found === expected) return null;
     const hint =
       found === 16 && expected === 18 ? ' (Xen < 4.0 header has 16)' :
-      found === 18 && expected === 16 ? ' (the header is the Xen < 4.0 one, without VBD_RSECT/VBD_WSECT)' : '';
+      found === 18 && expected === 16 ? ' (the header is the Xen < 4.0 one, without VBD_RSECT VBD_WSECT)' : '';
     return `expected ${expected} columns after NAME, found ${found}${hint}`;
   };
-  if (tokens.length < expected + 1) {
-    throw new ParseError('xentop', lineNo, countProblem() ?? `expected NAME and ${expected} columns, found ${tokens.length} fields`);
+  if (texts.length < expected + 1) {
+    throw new ParseError('xentop', lineNo, countProblem() ?? `expected NAME and ${expected} columns, found ${texts.length} fields`);
   }
   const row: XentopRow = {
     name: '', state: '', cpuSeconds: null, cpuPercent: null, memKiB: null, memPercent: null,
     maxMemKiB: null, maxMemPercent: null, vcpus: null, nets: null, netTxKiB: null, netRxKiB: null,
     vbds: null, vbdOo: null, vbdRd: null, vbdWr: null, vbdRsect: null, vbdWsect: null, ssid: null,
   };
-  const values = tokens.slice(tokens.length - expected);
+  const first = texts.length - expected;
   for (let c = 0; c < expected; c++) {
     const col = layout[c]!;
-    const tok = values[c]!.text;
+    const tok = texts[first + c]!;
     const v = convert(col.kind, tok);
     if (v === undefined) {
       throw new ParseError('xentop', lineNo, countProblem() ?? `column ${col.header}: expected ${describe(col.kind)}, found ${quote(tok)}`);
     }
     (row as unknown as Record<string, unknown>)[col.key] = v;
   }
-  row.name = line.slice(0, values[0]!.at).trim();
+  row.name = line.slice(0, ats[first]!).trim();
   if (row.name === '') throw new ParseError('xentop', lineNo, 'missing NAME before the STATE column');
   return row;
 }

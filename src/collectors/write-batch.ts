@@ -68,13 +68,15 @@ export async function writeHostBatch(db: Db, items: HostSampleToWrite[], opts: W
       const h = lockById.get(item.hostId)!;
       const ctx = { hostId: item.hostId, takenAt: item.sample.takenAt, hostLastSuccessAt: h.last_ms === null ? null : new Date(Number(h.last_ms)) };
       for (const vm of item.sample.vms) {
-        const d = computeDeltas(states.get(vm.uuid), vm, ctx);
+        const prev = states.get(vm.uuid);
+        const d = computeDeltas(prev, vm, ctx);
         res.counts[d.basis] += 1;
         res.vms += 1;
         if (d.basis === 'stale' || !d.usage) continue;
         states.set(vm.uuid, d.nextState); // a VM reported twice in one batch is deltaed against the first
         changed.set(vm.uuid, d.nextState);
-        agg.add(vm.uuid, ctx.takenAt, d.usage);
+        // A VM last sampled in an earlier minute has no row for this minute yet: it goes in by COPY.
+        agg.add(vm.uuid, ctx.takenAt, d.usage, !prev || !sameMinute(prev.sampledAt, ctx.takenAt));
         seen.push({ sample: vm, hostId: item.hostId, takenAt: ctx.takenAt });
         for (const a of d.anomalies) anomalies.push({ ...a, vm: vm.uuid, hostId: item.hostId, at: ctx.takenAt });
         res.anomalies += d.anomalies.length;
@@ -96,6 +98,10 @@ export async function writeHostBatch(db: Db, items: HostSampleToWrite[], opts: W
     }
     return results;
   });
+}
+
+function sameMinute(a: Date, b: Date): boolean {
+  return Math.floor(a.getTime() / 60_000) === Math.floor(b.getTime() / 60_000);
 }
 
 function emptyCounts(): Record<DeltaBasis, number> {

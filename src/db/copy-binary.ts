@@ -16,6 +16,8 @@ const INT8_MAX = 2n ** 63n - 1n;
 export class BinaryCopyRows {
   private buf: Buffer;
   private at = 0;
+  /** Scratch for numeric digit groups, reused per value. */
+  private readonly groups: number[] = [];
 
   constructor(expectedBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(expectedBytes, 64) + 19);
@@ -65,8 +67,16 @@ export class BinaryCopyRows {
   }
 
   int8(v: bigint, what: string): this {
-    if (v < INT8_MIN || v > INT8_MAX) throw new RangeError(`binary COPY: ${what} = ${v} does not fit a bigint`);
     this.field(8);
+    if (v >= -MAX_SAFE && v <= MAX_SAFE) {
+      // Two 32-bit halves from a double: much cheaper than bigint shifts, exact below 2^53.
+      const n = Number(v);
+      const hi = Math.floor(n / 2 ** 32);
+      this.at = this.buf.writeInt32BE(hi, this.at);
+      this.at = this.buf.writeUInt32BE(n - hi * 2 ** 32, this.at);
+      return this;
+    }
+    if (v < INT8_MIN || v > INT8_MAX) throw new RangeError(`binary COPY: ${what} = ${v} does not fit a bigint`);
     this.at = this.buf.writeBigInt64BE(v, this.at);
     return this;
   }
@@ -86,23 +96,38 @@ export class BinaryCopyRows {
     const neg = milli < 0n;
     const abs = neg ? -milli : milli;
     if (abs >= limitOf(precision)) throw new RangeError(`binary COPY: ${what} = ${milli} milli-units does not fit numeric(${precision}, 3)`);
-    const digits = abs <= MAX_SAFE ? groupsOfSafe(Number(abs)) : groupsOfText(abs.toString());
-    // digits: base-10000 groups, the last one holding the 3 decimals (×10); weight = index of the units group.
-    let weight = digits.length - 2;
+    // Base-10000 groups, most significant first; the last holds the 3 decimals (×10), the one before it the units.
+    const g = this.groups;
+    let count = 0;
+    if (abs <= MAX_SAFE) {
+      const m = Number(abs);
+      g[count++] = (m % 1000) * 10;
+      for (let int = Math.floor(m / 1000); int > 0; int = Math.floor(int / 10_000)) g[count++] = int % 10_000;
+      g.length = count;
+      g.reverse();
+    } else {
+      const s = abs.toString();
+      const int = s.slice(0, -3);
+      const padded = int.padStart(Math.ceil(int.length / 4) * 4, '0');
+      for (let i = 0; i < padded.length; i += 4) g[count++] = Number(padded.slice(i, i + 4));
+      g[count++] = Number(s.slice(-3)) * 10;
+      g.length = count;
+    }
+    let weight = count - 2;
     let first = 0;
-    while (first < digits.length && digits[first] === 0) {
+    while (first < count && g[first] === 0) {
       first++;
       weight--;
     }
-    let end = digits.length;
-    while (end > first && digits[end - 1] === 0) end--;
+    let end = count;
+    while (end > first && g[end - 1] === 0) end--;
     const n = end - first;
     this.field(8 + 2 * n);
     this.at = this.buf.writeInt16BE(n, this.at);
     this.at = this.buf.writeInt16BE(n === 0 ? 0 : weight, this.at);
     this.at = this.buf.writeUInt16BE(neg && n > 0 ? NUMERIC_NEG : 0, this.at);
     this.at = this.buf.writeInt16BE(3, this.at);
-    for (let i = first; i < end; i++) this.at = this.buf.writeInt16BE(digits[i], this.at);
+    for (let i = first; i < end; i++) this.at = this.buf.writeInt16BE(g[i], this.at);
     return this;
   }
 
@@ -134,21 +159,4 @@ function limitOf(precision: number): bigint {
   let l = LIMITS.get(precision);
   if (l === undefined) LIMITS.set(precision, (l = 10n ** BigInt(precision)));
   return l;
-}
-
-/** Base-10000 groups of milli/1000 for a milli count below 2^53: integer groups, then the fraction's group. */
-function groupsOfSafe(milli: number): number[] {
-  const out = [(milli % 1000) * 10];
-  for (let int = Math.floor(milli / 1000); int > 0; int = Math.floor(int / 10_000)) out.unshift(int % 10_000);
-  return out;
-}
-
-function groupsOfText(digits: string): number[] {
-  const s = digits.padStart(4, '0');
-  const int = s.slice(0, -3);
-  const padded = int.padStart(Math.ceil(int.length / 4) * 4, '0');
-  const out: number[] = [];
-  for (let i = 0; i < padded.length; i += 4) out.push(Number(padded.slice(i, i + 4)));
-  out.push(Number(s.slice(-3)) * 10);
-  return out;
 }

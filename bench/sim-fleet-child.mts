@@ -31,8 +31,10 @@ process.on('message', async (m: ToChild) => {
     }
     send({ type: 'prepared' });
   } else if (m.type === 'sample') {
-    const r = ready.get(m.host);
-    ready.delete(m.host);
-    send({ type: 'sample', id: m.id, sample: r ?? { error: `${m.host}: no sample prepared for this cycle` } });
+    for (const { id, host } of m.requests) {
+      const r = ready.get(host);
+      ready.delete(host);
+      send({ type: 'sample', id, sample: r ?? { error: `${host}: no sample prepared for this cycle` } });
+    }
   }
 });

@@ -31,10 +31,12 @@ process.on('message', async (m: ToChild) => {
     }
     send({ type: 'prepared' });
   } else if (m.type === 'sample') {
-    for (const { id, host } of m.requests) {
+    for (const { id, host, xlDigest } of m.requests) {
       const r = ready.get(host);
       ready.delete(host);
-      send({ type: 'sample', id, sample: r ?? { error: `${host}: no sample prepared for this cycle` } });
+      // As the sampling script does: the xl text only when its digest is not the one the collector holds.
+      const answer = r && !('error' in r) && r.xlDigest === xlDigest ? { ...r, xlList: '', xlUnchanged: true } : r;
+      send({ type: 'sample', id, sample: answer ?? { error: `${host}: no sample prepared for this cycle` } });
     }
   }
 });

@@ -9,7 +9,7 @@ import { HostError, type ConsoleStream, type HostAdapter, type RawSample } from 
 export type ToChild =
   | { type: 'init'; seed: number; start: string; hosts: number; vmsPerHost: number; events: Partial<SimEventRates> }
   | { type: 'prepare'; at: string }
-  | { type: 'sample'; requests: Array<{ id: number; host: string }> };
+  | { type: 'sample'; requests: Array<{ id: number; host: string; xlDigest?: string }> };
 export type FromChild =
   | { type: 'ready'; hostNames: string[] }
   | { type: 'prepared' }
@@ -48,17 +48,17 @@ export async function startRemoteSimFleet(opts: { seed: number; start: Date; hos
   let nextId = 0;
   // Requests made in the same tick travel as one message, as many SSH channel requests share a socket write:
   // an IPC write per host would charge the bench's transport, not the collector, a pipe syscall each.
-  let queued: Array<{ id: number; host: string }> = [];
+  let queued: Array<{ id: number; host: string; xlDigest?: string }> = [];
   const flush = () => {
     child.send({ type: 'sample', requests: queued } satisfies ToChild);
     queued = [];
   };
-  const sample = (host: string) =>
+  const sample = (host: string, xlDigest?: string) =>
     new Promise<RawSample>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, (s) => ('error' in s ? reject(new HostError('HostUnreachable', s.error)) : resolve({ ...s, takenAt: new Date(s.takenAt) })));
       if (queued.length === 0) setImmediate(flush);
-      queued.push({ id, host });
+      queued.push({ id, host, xlDigest });
     });
   const unsupported = (what: string) => Promise.reject(new HostError('CommandFailed', `bench sim host: ${what} is not part of the poll benchmark`));
   const adapters = new Map<string, HostAdapter>();
@@ -68,7 +68,7 @@ export async function startRemoteSimFleet(opts: { seed: number; start: Date; hos
       if (!a) {
         a = {
           kind: 'sim',
-          sample: () => sample(h.name),
+          sample: (o) => sample(h.name, o?.xlDigest),
           listDomains: () => unsupported('listDomains'),
           interfaceStats: () => unsupported('interfaceStats'),
           power: () => unsupported('power'),

@@ -1,7 +1,7 @@
 // Fixed argv for every command a host adapter runs, built only from validated data.
 // `shellQuoteArgv` is the ONE place an argv becomes a shell string (the SSH exec request needs one).
 import { OVS_COLUMNS, SAMPLE_SCRIPT } from './sample-script.ts';
-import { assertDomainRef, HostError, isUuid, type PowerAction } from './types.ts';
+import { assertDomainRef, HostError, isUuid, XL_DIGEST_RE, type PowerAction } from './types.ts';
 
 declare const validated: unique symbol;
 /** An argv whose every element was produced or checked by a builder in this file. */
@@ -24,9 +24,13 @@ export function assertSafePath(path: string, what: string): string {
   return path;
 }
 
-/** The one-round-trip sample: the constant script gets the sysfs root as `$1`, never spliced into it. */
-export function sampleArgv(sysfsRoot: string = DEFAULT_SYSFS_ROOT): Argv {
-  return argv('sh', '-c', SAMPLE_SCRIPT, 'kamikazi-sample', assertSafePath(sysfsRoot, 'sysfs root'));
+/**
+ * The one-round-trip sample: the constant script gets the sysfs root as `$1` and the known `xl list -l` digest
+ * (or nothing) as `$2`, never spliced into it.
+ */
+export function sampleArgv(sysfsRoot: string = DEFAULT_SYSFS_ROOT, xlDigest?: string): Argv {
+  if (xlDigest !== undefined && !XL_DIGEST_RE.test(xlDigest)) throw new HostError('InvalidDomain', `xl list digest must be 64 hex digits (got ${JSON.stringify(xlDigest).slice(0, 80)})`);
+  return argv('sh', '-c', SAMPLE_SCRIPT, 'kamikazi-sample', assertSafePath(sysfsRoot, 'sysfs root'), xlDigest ?? '');
 }
 
 export function listDomainsArgv(): Argv {

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { consoleArgv, firstLine, interfaceStatsArgv, listDomainsArgv, powerArgv, powerFailure, sampleArgv, type Argv } from './commands.ts';
 import { splitSample } from './sample-script.ts';
-import { HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample } from './types.ts';
+import { HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample, type SampleOptions } from './types.ts';
 
 export interface LocalHostSettings {
   name?: string;
@@ -44,8 +44,8 @@ export class LocalAdapter implements HostAdapter {
     this.label = host.name ?? 'localhost';
   }
 
-  async sample(): Promise<RawSample> {
-    const args = sampleArgv(this.host.sysfsRoot);
+  async sample(opts?: SampleOptions): Promise<RawSample> {
+    const args = sampleArgv(this.host.sysfsRoot, opts?.xlDigest);
     const takenAt = this.clock.now();
     const r = await this.exec(args);
     if (r.exit !== 0) throw new HostError('CommandFailed', `${this.label}: sample script ${describe(r)}`);

@@ -1,7 +1,7 @@
 // The one-round-trip sampling script (a constant: data only ever arrives as its positional `$1`)
 // and `splitSample`, which checks its framing and exit codes and cuts it into a RawSample.
 import { ParseError } from './parsers/types.ts';
-import { HostError, type RawSample } from './types.ts';
+import { HostError, XL_DIGEST_RE, type RawSample } from './types.ts';
 
 /**
  * POSIX sh, run as `sh -c SAMPLE_SCRIPT kamikazi-sample <sysfs root>`.
@@ -9,7 +9,9 @@ import { HostError, type RawSample } from './types.ts';
  * followed by exactly that many bytes of stdout, then of the tool's first stderr line, then `\n`.
  * Byte counts (LC_ALL=C makes `${#var}` count bytes) mean no tool output can forge a marker.
  * Sections, in order: xl (`xl list -l`), xentop (`xentop -b -i 1 -f`), ovs (`ovs-vsctl --format=json
- * --columns=OVS_COLUMNS list Interface`, empty with exit 0 when ovs-vsctl is not installed), vbd.
+ * --columns=OVS_COLUMNS list Interface`, empty with exit 0 when ovs-vsctl is not installed), vbd, xlsum.
+ * xlsum is the SHA-256 of the xl text (empty without sha256sum); when it equals `$2`, the digest of the text the
+ * collector already parsed, the xl section carries just `unchanged` (which no `xl list -l` output can be).
  * VBD counters come from sysfs, not xentop: libxenstat reads `statistics/rd_sect` into the write field
  * and never fills VBD_RSECT, so real hosts print garbage there. One line per backend:
  * `vbd-<domid>-<dev> rd_sect wr_sect rd_req wr_req oo_req`; a backend that vanishes mid-read is skipped.
@@ -40,7 +42,21 @@ run() {
   IFS= read -r err <"$t" || :
   emit "$name" "$rc" "$out" "$err"
 }
-run xl xl list -l
+known=$2
+xlout=$(xl list -l 2>"$t" </dev/null; r=$?; printf x; exit "$r")
+xlrc=$?
+xlout=\${xlout%x}
+xlerr=
+IFS= read -r xlerr <"$t" || :
+xlsum=
+if [ "$xlrc" -eq 0 ] && command -v sha256sum >/dev/null 2>&1; then
+  xlsum=$(printf %s "$xlout" | sha256sum) && xlsum=\${xlsum%% *} || xlsum=
+fi
+if [ -n "$xlsum" ] && [ "$xlsum" = "$known" ]; then
+  emit xl 0 unchanged ''
+else
+  emit xl "$xlrc" "$xlout" "$xlerr"
+fi
 run xentop xentop -b -i 1 -f
 if command -v ovs-vsctl >/dev/null 2>&1; then
   run ovs ovs-vsctl --format=json --columns=${OVS_COLUMNS} list Interface
@@ -60,16 +76,18 @@ if [ -d "$root" ]; then
 else
   emit vbd 2 '' "sysfs root $root is not a directory"
 fi
+emit xlsum 0 "$xlsum" ''
 `;
 
-type SectionName = 'xl' | 'xentop' | 'ovs' | 'vbd';
-const SECTIONS: readonly SectionName[] = ['xl', 'xentop', 'ovs', 'vbd'];
+type SectionName = 'xl' | 'xentop' | 'ovs' | 'vbd' | 'xlsum';
+const SECTIONS: readonly SectionName[] = ['xl', 'xentop', 'ovs', 'vbd', 'xlsum'];
 /** What each section ran, for error messages that say what failed on the host. */
 const SECTION_COMMAND: Record<SectionName, string> = {
   xl: 'xl list -l',
   xentop: 'xentop -b -i 1 -f',
   ovs: `ovs-vsctl --format=json --columns=${OVS_COLUMNS} list Interface`,
   vbd: 'VBD statistics from sysfs',
+  xlsum: 'sha256sum of the xl list -l text',
 };
 const HEADER_RE = /^@@kamikazi-section ([a-z]+) (\d{1,3}) (\d{1,10}) (\d{1,10})$/;
 const NEWLINE = 0x0a;
@@ -111,9 +129,17 @@ export function splitSample(stdout: Buffer | string, takenAt: Date): RawSample {
     pos = end + 1;
   }
   if (pos !== buf.length) {
-    throw new ParseError('sample', line, `unexpected ${buf.length - pos} bytes after the vbd section`);
+    throw new ParseError('sample', line, `unexpected ${buf.length - pos} bytes after the xlsum section`);
   }
-  return { xlList: out.xl, xentop: out.xentop, ovs: out.ovs, vbd: out.vbd, takenAt };
+  const xlDigest = out.xlsum === '' ? undefined : out.xlsum;
+  if (xlDigest !== undefined && !XL_DIGEST_RE.test(xlDigest)) {
+    throw new ParseError('sample', line, `xlsum section: expected a SHA-256 in hex, found ${JSON.stringify(xlDigest.slice(0, 80))}`);
+  }
+  if (out.xl === 'unchanged') {
+    if (!xlDigest) throw new ParseError('sample', 1, 'xl section says "unchanged" but the host sent no digest');
+    return { xlList: '', xlDigest, xlUnchanged: true, xentop: out.xentop, ovs: out.ovs, vbd: out.vbd, takenAt };
+  }
+  return { xlList: out.xl, ...(xlDigest ? { xlDigest } : {}), xentop: out.xentop, ovs: out.ovs, vbd: out.vbd, takenAt };
 }
 
 function countNewlines(buf: Buffer, from: number, to: number): number {

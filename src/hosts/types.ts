@@ -6,8 +6,12 @@ export type AdapterKind = 'ssh' | 'local' | 'sim';
 
 /** Sections of one sampling round trip, each the raw stdout of one tool. */
 export interface RawSample {
-  /** `xl list -l` (JSON). */
+  /** `xl list -l` (JSON); empty when `xlUnchanged`. */
   xlList: string;
+  /** SHA-256 (hex) of the host's `xl list -l` text, computed on the host; absent where it has no sha256sum. */
+  xlDigest?: string;
+  /** The host's `xl list -l` text still has the digest the collector sent (SampleOptions): not sent again. */
+  xlUnchanged?: boolean;
   /** `xentop -b -i 1 -f`. */
   xentop: string;
   /** `ovs-vsctl --format=json list Interface`; empty string when OVS is not installed. */
@@ -17,6 +21,17 @@ export interface RawSample {
   /** When the host produced it (host adapters use their clock at command start). */
   takenAt: Date;
 }
+
+export interface SampleOptions {
+  /**
+   * SHA-256 (hex) of the `xl list -l` text the collector parsed last time. Domain configuration rarely changes
+   * between polls and is most of a sample's bytes: a host whose text still has this digest says so instead.
+   */
+  xlDigest?: string;
+}
+
+/** A digest the collector may send: exactly 64 lowercase hex digits (it travels as an argv element). */
+export const XL_DIGEST_RE = /^[0-9a-f]{64}$/;
 
 export type PowerAction = 'start' | 'shutdown' | 'reboot' | 'destroy';
 
@@ -28,7 +43,7 @@ export interface ConsoleStream extends Duplex {
 export interface HostAdapter {
   readonly kind: AdapterKind;
   /** One round trip: domains, counters, sysfs VBD statistics and OVS interface statistics. */
-  sample(): Promise<RawSample>;
+  sample(opts?: SampleOptions): Promise<RawSample>;
   /** `xl list -l` alone (cheap, for the portal). */
   listDomains(): Promise<string>;
   /** `ovs-vsctl --format=json list Interface` alone. */

@@ -38,7 +38,13 @@ describe('powerArgv', () => {
 
 describe('sampleArgv', () => {
   it('passes the sysfs root as $1 of the constant script', () => {
-    expect([...sampleArgv('/sys/bus/xen-backend/devices')]).toEqual(['sh', '-c', SAMPLE_SCRIPT, 'kamikazi-sample', '/sys/bus/xen-backend/devices']);
+    expect([...sampleArgv('/sys/bus/xen-backend/devices')]).toEqual(['sh', '-c', SAMPLE_SCRIPT, 'kamikazi-sample', '/sys/bus/xen-backend/devices', '']);
+  });
+  it('passes a known xl digest as $2, and only a 64-digit hex one', () => {
+    const d = 'ab'.repeat(32);
+    expect([...sampleArgv('/sys', d)].slice(4)).toEqual(['/sys', d]);
+    expect(() => sampleArgv('/sys', `${d.slice(1)}'`)).toThrow(/xl list digest must be 64 hex digits/);
+    expect(() => sampleArgv('/sys', d.toUpperCase())).toThrow(/64 hex digits/);
   });
   it('rejects a sysfs root with shell metacharacters', () => {
     expect(() => sampleArgv('/sys;rm -rf /')).toThrow(/sysfs root must be an absolute path/);
@@ -68,7 +74,7 @@ describe('shellQuoteArgv', () => {
   });
 
   it('carries the sample script unchanged', () => {
-    expect(roundTrip([...sampleArgv('/sys')])).toEqual(['sh', '-c', SAMPLE_SCRIPT, 'kamikazi-sample', '/sys']);
+    expect(roundTrip([...sampleArgv('/sys', 'cd'.repeat(32))])).toEqual(['sh', '-c', SAMPLE_SCRIPT, 'kamikazi-sample', '/sys', 'cd'.repeat(32)]);
   });
 
   it('refuses NUL', () => {

@@ -1,5 +1,6 @@
 // The sampling script run by real dash and bash against stub tools, and splitSample's framing checks.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +33,8 @@ function binWith(name: string, tools: Record<string, string>): string {
   return bin;
 }
 
-function run(shell: string, bin: string, root: string): Buffer {
-  return execFileSync(shell, ['-c', SAMPLE_SCRIPT, 'kamikazi-sample', root], { env: { PATH: `${bin}:/usr/bin:/bin`, LANG: 'C.UTF-8' } });
+function run(shell: string, bin: string, root: string, xlDigest = ''): Buffer {
+  return execFileSync(shell, ['-c', SAMPLE_SCRIPT, 'kamikazi-sample', root, xlDigest], { env: { PATH: `${bin}:/usr/bin:/bin`, LANG: 'C.UTF-8' } });
 }
 
 beforeAll(() => {
@@ -64,6 +65,19 @@ describe.each(['dash', 'bash'])('SAMPLE_SCRIPT under %s', (shell) => {
     ]);
   });
 
+  it('sends the xl text again only when its SHA-256 is not the one the collector holds', () => {
+    const text = '[{"config":{"c_info":{"name":"caf\u00e9"}}}]\n';
+    const bin = binWith(`digest-${shell}`, { xl: `printf '[{"config":{"c_info":{"name":"caf\\303\\251"}}}]\\n'`, xentop: 'echo top', 'ovs-vsctl': 'echo "{}"' });
+    const digest = createHash('sha256').update(text).digest('hex');
+    const first = splitSample(run(shell, bin, join(dir, 'sys')), takenAt);
+    expect(first).toMatchObject({ xlList: text, xlDigest: digest });
+    expect(first.xlUnchanged).toBeUndefined();
+    const again = splitSample(run(shell, bin, join(dir, 'sys'), digest), takenAt);
+    expect(again).toMatchObject({ xlList: '', xlDigest: digest, xlUnchanged: true, xentop: 'top\n' });
+    const other = splitSample(run(shell, bin, join(dir, 'sys'), 'f'.repeat(64)), takenAt);
+    expect(other).toMatchObject({ xlList: text, xlDigest: digest });
+  });
+
   it('gives an empty ovs section when ovs-vsctl is not installed', () => {
     // PATH without /usr/bin so a host-installed ovs-vsctl is not found either.
     const bin = binWith(`noovs-${shell}`, { xl: 'echo "[]"', xentop: 'echo top', mktemp: 'exec /usr/bin/mktemp "$@"', rm: 'exec /bin/rm "$@"' });
@@ -71,6 +85,7 @@ describe.each(['dash', 'bash'])('SAMPLE_SCRIPT under %s', (shell) => {
     const s = splitSample(out, takenAt);
     expect(s.ovs).toBe('');
     expect(s.xlList).toBe('[]\n');
+    expect(s.xlDigest).toBeUndefined(); // no sha256sum on that PATH either: the text always travels
   });
 
   it('reports a failed xentop with its exit code and first stderr line', () => {
@@ -99,7 +114,7 @@ describe.each(['dash', 'bash'])('SAMPLE_SCRIPT under %s', (shell) => {
 });
 
 describe('splitSample framing', () => {
-  const good = '@@kamikazi-section xl 0 3 0\n[]\n\n@@kamikazi-section xentop 0 0 0\n\n@@kamikazi-section ovs 0 0 0\n\n@@kamikazi-section vbd 0 0 0\n\n';
+  const good = '@@kamikazi-section xl 0 3 0\n[]\n\n@@kamikazi-section xentop 0 0 0\n\n@@kamikazi-section ovs 0 0 0\n\n@@kamikazi-section vbd 0 0 0\n\n@@kamikazi-section xlsum 0 0 0\n\n';
 
   it('accepts a well-formed sample', () => {
     expect(splitSample(good, takenAt)).toEqual({ xlList: '[]\n', xentop: '', ovs: '', vbd: '', takenAt });
@@ -109,8 +124,10 @@ describe('splitSample framing', () => {
     ['truncated inside a section', good.slice(0, 30), /^sample output line 1: section xl announces 3\+0 bytes but the output is shorter/],
     ['sections out of order', good.replace('xentop', 'ovs'), /line 4: expected "@@kamikazi-section xentop/],
     ['byte count lies', good.replace('xl 0 3 0', 'xl 0 9 0'), /section xl announces 9\+0 bytes/],
-    ['trailing garbage', `${good}junk`, /unexpected 4 bytes after the vbd section/],
+    ['trailing garbage', `${good}junk`, /unexpected 4 bytes after the xlsum section/],
     ['empty output', '', /line 1: expected "@@kamikazi-section xl .*output ended/],
+    ['"unchanged" without a digest', good.replace('xl 0 3 0\n[]\n', 'xl 0 9 0\nunchanged'), /xl section says "unchanged" but the host sent no digest/],
+    ['a digest that is not SHA-256 hex', good.replace('xlsum 0 0 0\n', 'xlsum 0 4 0\nabcd'), /xlsum section: expected a SHA-256 in hex, found "abcd"/],
   ])('rejects %s', (_name, text, msg) => {
     expect(() => splitSample(text, takenAt)).toThrow(ParseError);
     expect(() => splitSample(text, takenAt)).toThrow(msg);

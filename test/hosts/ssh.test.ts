@@ -1,5 +1,6 @@
 // SshAdapter end to end: a real sshd on loopback whose login user runs the simulator's xl, xentop and
 // ovs-vsctl executables; samples parse into the sim's domains, power actions change its state, consoles work.
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,6 +72,9 @@ describe('SshAdapter against a real sshd and the sim executables', () => {
 
     const xl = parseXlListLong(s.xlList).filter((d) => d.domid !== 0);
     expect(xl.map((d) => [d.uuid, d.name, d.domid]).sort()).toEqual(v.domains.map((d) => [d.uuid, d.name, d.domid]).sort());
+    // The host's sha256sum of that text; sent back, the host answers "unchanged" instead of the text.
+    expect(s.xlDigest).toBe(createHash('sha256').update(s.xlList).digest('hex'));
+    expect(await adapter.sample({ xlDigest: s.xlDigest })).toMatchObject({ xlList: '', xlUnchanged: true, xlDigest: s.xlDigest });
 
     const top = parseXentop(s.xentop);
     expect(top.map((r) => r.name).sort()).toEqual(['Domain-0', ...v.domains.map((d) => d.name)].sort());

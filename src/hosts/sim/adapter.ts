@@ -1,6 +1,7 @@
 // HostAdapter for one host of a simulated fleet: the same raw text a real dom0 would return.
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
-import { assertDomainRef, HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample } from '../types.ts';
+import { assertDomainRef, HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample, type SampleOptions } from '../types.ts';
 import { openSimConsole } from './console.ts';
 import type { SimFleet } from './fleet.ts';
 import { OVS_COLUMNS } from '../sample-script.ts';
@@ -30,10 +31,14 @@ export class SimAdapter implements HostAdapter {
     return now;
   }
 
-  async sample(): Promise<RawSample> {
+  /** Like the sampling script on a dom0 with sha256sum: `xl list -l` is only sent when its digest changed. */
+  async sample(opts?: SampleOptions): Promise<RawSample> {
     const takenAt = this.reach();
     const v = this.fleet.hostView(this.hostName);
-    return { xlList: printXlListLong(v), xentop: printXentop(v, { full: true }), ovs: printOvsInterfaces(v, SAMPLED_COLUMNS), vbd: printVbdStats(v), takenAt };
+    const xlList = printXlListLong(v);
+    const xlDigest = createHash('sha256').update(xlList).digest('hex');
+    const rest = { xentop: printXentop(v, { full: true }), ovs: printOvsInterfaces(v, SAMPLED_COLUMNS), vbd: printVbdStats(v), takenAt };
+    return opts?.xlDigest === xlDigest ? { xlList: '', xlDigest, xlUnchanged: true, ...rest } : { xlList, xlDigest, ...rest };
   }
 
   async listDomains(): Promise<string> {

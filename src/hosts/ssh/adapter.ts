@@ -15,7 +15,7 @@ import {
   type Argv,
 } from '../commands.ts';
 import { splitSample } from '../sample-script.ts';
-import { HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample } from '../types.ts';
+import { HostError, type ConsoleStream, type HostAdapter, type PowerAction, type RawSample, type SampleOptions } from '../types.ts';
 import { SshConnection } from './connection.ts';
 import { ChannelLimiter } from './limiter.ts';
 
@@ -77,8 +77,8 @@ export class SshAdapter implements HostAdapter {
     );
   }
 
-  async sample(): Promise<RawSample> {
-    const args = sampleArgv(this.host.sysfsRoot);
+  async sample(opts?: SampleOptions): Promise<RawSample> {
+    const args = sampleArgv(this.host.sysfsRoot, opts?.xlDigest);
     const client = await this.connection.get();
     const takenAt = this.clock.now();
     const r = await this.execOn(client, args);

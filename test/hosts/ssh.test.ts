@@ -15,7 +15,7 @@ import type { SimHostView } from '../../src/hosts/sim/types.ts';
 import { SshAdapter } from '../../src/hosts/ssh/adapter.ts';
 import type { ConsoleStream } from '../../src/hosts/types.ts';
 import { silentLogger } from '../../src/log.ts';
-import { startSshd, TEST_USER, type TestSshd } from '../support/sshd.ts';
+import { ensureTestUser, startSshd, TEST_USER, type TestSshd } from '../support/sshd.ts';
 
 const HOST = 'dom0-ssh';
 const START = new Date('2026-03-01T00:00:00Z');
@@ -43,6 +43,8 @@ beforeAll(async () => {
   stateFile = join(stateDir, 'fleet.json');
   createSimStateFile(stateFile, { seed: 11, start: START, hosts: [HOST], vmsPerHost: 4, host: HOST, now });
   // The executables run as the login user: it writes the state, its lock and the materialised sysfs.
+  // (startSshd creates the user too, but later: on a fresh machine this file may be the first to need it.)
+  ensureTestUser();
   execFileSync('chown', ['-R', `${TEST_USER}:`, stateDir]);
   writeSimBin(join(dir, 'bin'), stateFile);
   sshd = await startSshd({ pathDirs: [join(dir, 'bin')] });

@@ -29,18 +29,25 @@ export const ProblemSchema = z
   })
   .openapi('Problem');
 
+/** The fields a VM has in the list and in its detail alike (after its id). */
+const vmCoreFields = {
+  name: z.string().openapi({ example: 'web-01' }),
+  state: z.string().openapi({ description: 'State at the last poll (running, paused, shutdown, unknown, …).', example: 'running' }),
+  domid: z.number().int().nullable(),
+  vcpus: z.number().int(),
+  memoryMiB: z.number().int(),
+  lastSeenAt: iso('2026-03-15T11:59:50.000Z'),
+};
+/** A host, tenant or plan a VM refers to. */
+const namedRef = z.object({ id: z.string(), name: z.string().nullable() }).nullable();
+
 export const VmSchema = z
   .object({
     id: uuid(VM_EXAMPLE).openapi({ description: 'The Xen UUID: stable across reboots and migrations.' }),
-    name: z.string().openapi({ example: 'web-01' }),
-    state: z.string().openapi({ description: 'State at the last poll (running, paused, shutdown, unknown, …).', example: 'running' }),
-    domid: z.number().int().nullable(),
-    vcpus: z.number().int(),
-    memoryMiB: z.number().int(),
-    lastSeenAt: iso('2026-03-15T11:59:50.000Z'),
-    host: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
-    tenant: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
-    plan: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+    ...vmCoreFields,
+    host: namedRef,
+    tenant: namedRef,
+    plan: namedRef,
     assignedFrom: iso('2026-03-01T00:00:00.000Z').nullable(),
   })
   .openapi('Vm');
@@ -49,15 +56,10 @@ export const VmSchema = z
 export const VmListItemSchema = z
   .object({
     id: uuid(VM_EXAMPLE).openapi({ description: 'The Xen UUID: stable across reboots and migrations. GET /vms/{id} has the rest.' }),
-    name: z.string().openapi({ example: 'web-01' }),
-    state: z.string().openapi({ description: 'State at the last poll (running, paused, shutdown, unknown, …).', example: 'running' }),
-    domid: z.number().int().nullable(),
-    vcpus: z.number().int(),
-    memoryMiB: z.number().int(),
-    lastSeenAt: iso('2026-03-15T11:59:50.000Z'),
+    ...vmCoreFields,
     hostName: z.string().nullable().openapi({ example: 'dom0-a' }),
     planName: z.string().nullable().openapi({ example: 'small' }),
-    tenant: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+    tenant: namedRef,
   })
   .openapi('VmListItem');
 

@@ -9,15 +9,14 @@ import type { InvoiceStatus } from '../billing/catalogue/types.ts';
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
+/** What the list and the detail both say of a VM, in this order. */
+function vmCore(v: VmView) {
+  return { id: v.uuid, name: v.name, state: v.state, domid: v.domid, vcpus: v.vcpus, memoryMiB: v.memoryMiB, lastSeenAt: v.lastSeenAt.toISOString() };
+}
+
 export function vmJson(v: VmView) {
   return {
-    id: v.uuid,
-    name: v.name,
-    state: v.state,
-    domid: v.domid,
-    vcpus: v.vcpus,
-    memoryMiB: v.memoryMiB,
-    lastSeenAt: v.lastSeenAt.toISOString(),
+    ...vmCore(v),
     host: v.hostId ? { id: v.hostId, name: v.hostName } : null,
     tenant: v.tenantId ? { id: v.tenantId, name: v.tenantName } : null,
     plan: v.planId ? { id: v.planId, name: v.planName } : null,
@@ -28,13 +27,7 @@ export function vmJson(v: VmView) {
 /** One row of the VM list (VmListItemSchema): about 35% fewer bytes than vmJson, for lists polled under load. */
 export function vmListItemJson(v: VmView) {
   return {
-    id: v.uuid,
-    name: v.name,
-    state: v.state,
-    domid: v.domid,
-    vcpus: v.vcpus,
-    memoryMiB: v.memoryMiB,
-    lastSeenAt: v.lastSeenAt.toISOString(),
+    ...vmCore(v),
     hostName: v.hostName,
     planName: v.planName,
     tenant: v.tenantId ? { id: v.tenantId, name: v.tenantName } : null,

@@ -67,6 +67,7 @@ const ADD_ON_CONFLICT = `on conflict (bucket, vm_uuid) do update set
 
 export async function writeMinuteUsage(tx: Db, agg: MinuteAggregator): Promise<void> {
   const all = agg.list();
+  if (all.length === 0) return;
   const pg = postgresTransactionOf(tx);
   // These deltas commit with the meter state they were computed from (write-batch.ts), so a commit lost in a
   // server crash is not lost usage: the next poll computes the same growth again from the older state. The

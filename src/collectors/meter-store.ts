@@ -2,6 +2,7 @@
 // One statement per table per batch (unnest of array parameters), never row-by-row.
 import { pgArray, rows, sql, type Db } from '../db/client.ts';
 import type { MeterState } from './deltas.ts';
+import { openUsageJson, parseOpenMinute, type OpenMinute } from './open-minute.ts';
 import { quotedArray } from './pg-arrays.ts';
 import { normalizeState, type VmSample } from './sample.ts';
 
@@ -14,16 +15,24 @@ interface StateRow {
   vcpus: number;
   memory_kib: string;
   counters: string;
+  open_ms: string | null;
+  open_usage: string | null;
+}
+
+/** A VM's meter state as stored: the counters of its last sample and its open minute (open-minute.ts). */
+export interface StoredMeterState extends MeterState {
+  open: OpenMinute | null;
 }
 
 /** The stored states of these VMs, locked FOR UPDATE (in uuid order, so concurrent batches cannot deadlock). */
-export async function loadMeterStates(tx: Db, uuids: string[]): Promise<Map<string, MeterState>> {
-  const out = new Map<string, MeterState>();
+export async function loadMeterStates(tx: Db, uuids: string[]): Promise<Map<string, StoredMeterState>> {
+  const out = new Map<string, StoredMeterState>();
   if (uuids.length === 0) return out;
   const r = await rows<StateRow>(
     tx,
     sql`select vm_uuid::text, host_id::text, domid, (extract(epoch from sampled_at) * 1000)::bigint::text as sampled_ms,
-               state, vcpus, memory_kib::text, counters::text
+               state, vcpus, memory_kib::text, counters::text,
+               (extract(epoch from open_bucket) * 1000)::bigint::text as open_ms, open_usage::text
           from vm_meter_state where vm_uuid = any(${pgArray(uuids)}::uuid[]) order by vm_uuid for update`,
   );
   for (const s of r) {
@@ -38,13 +47,14 @@ export async function loadMeterStates(tx: Db, uuids: string[]): Promise<Map<stri
       vcpus: s.vcpus,
       memoryKiB: BigInt(s.memory_kib),
       counters,
+      open: parseOpenMinute(s.open_ms, s.open_usage),
     });
   }
   return out;
 }
 
 /** Upsert next states; a row already holding a newer sample is never overwritten (racing collectors). */
-export async function saveMeterStates(tx: Db, states: Array<[string, MeterState]>): Promise<void> {
+export async function saveMeterStates(tx: Db, states: Array<[string, StoredMeterState]>): Promise<void> {
   if (states.length === 0) return;
   const uuids: string[] = [];
   const hosts: string[] = [];
@@ -54,6 +64,8 @@ export async function saveMeterStates(tx: Db, states: Array<[string, MeterState]
   const vcpus: number[] = [];
   const mem: bigint[] = [];
   const counters: string[] = ['{'];
+  const openAt: Array<string | null> = [];
+  const openUsage: Array<string | null> = [];
   for (const [u, s] of states) {
     uuids.push(u);
     hosts.push(s.hostId);
@@ -62,19 +74,23 @@ export async function saveMeterStates(tx: Db, states: Array<[string, MeterState]
     st.push(s.state);
     vcpus.push(s.vcpus);
     mem.push(s.memoryKiB);
+    openAt.push(s.open ? new Date(s.open.minuteMs).toISOString() : null);
+    openUsage.push(s.open ? openUsageJson(s.open) : null);
     if (counters.length > 1) counters.push(',');
     countersElement(s.counters, counters);
   }
   counters.push('}');
   await rows(
     tx,
-    sql`insert into vm_meter_state (vm_uuid, host_id, domid, sampled_at, state, vcpus, memory_kib, counters)
+    sql`insert into vm_meter_state (vm_uuid, host_id, domid, sampled_at, state, vcpus, memory_kib, counters, open_bucket, open_usage)
         select * from unnest(${pgArray(uuids)}::uuid[], ${pgArray(hosts)}::uuid[],
                              ${pgArray(domids)}::int[], ${pgArray(at)}::timestamptz[],
                              ${pgArray(st)}::text[], ${pgArray(vcpus)}::int[],
-                             ${pgArray(mem)}::numeric[], ${counters.join('')}::jsonb[])
+                             ${pgArray(mem)}::numeric[], ${counters.join('')}::jsonb[],
+                             ${pgArray(openAt)}::timestamptz[], ${quotedArray(openUsage)}::jsonb[])
         on conflict (vm_uuid) do update set host_id = excluded.host_id, domid = excluded.domid, sampled_at = excluded.sampled_at,
-          state = excluded.state, vcpus = excluded.vcpus, memory_kib = excluded.memory_kib, counters = excluded.counters
+          state = excluded.state, vcpus = excluded.vcpus, memory_kib = excluded.memory_kib, counters = excluded.counters,
+          open_bucket = excluded.open_bucket, open_usage = excluded.open_usage
         where vm_meter_state.sampled_at < excluded.sampled_at`,
   );
 }

@@ -1,9 +1,11 @@
 // Rollups: usage_minute → usage_5min and usage_hour, usage_hour → usage_day. Each is an idempotent
 // recomputation of CLOSED buckets (sums, replacing what was there), so re-running changes nothing and a
-// late minute is picked up by the next run that re-covers its bucket.
+// late minute is picked up by the next run that re-covers its bucket. Minute-sourced rollups first move the
+// open minutes that ended before their window's end into usage_minute (open-minute.ts).
 import type { AppContext } from '../context.ts';
 import { rows, sql, type Db } from '../db/client.ts';
 import { METERS } from '../db/schema/usage.ts';
+import { flushOpenMinutes } from './open-minute.ts';
 
 export type RollupGrain = '5min' | 'hour' | 'day';
 
@@ -58,6 +60,7 @@ export async function rollup(ctx: Ctx, grain: RollupGrain, window: { from: Date;
     }
   }
   if (from >= to) return { grain, from, to, changed: 0, clampedFrom, empty: true };
+  if (SOURCE[grain] === 'usage_minute') await flushOpenMinutes(ctx.db, to);
   const changed = await rollupWindow(ctx.db, grain, from, to);
   return { grain, from, to, changed, clampedFrom, empty: false };
 }

@@ -1,15 +1,16 @@
-// usage_minute writes that ADD deltas, pre-aggregated per batch (one statement may not touch a key twice),
-// and meter_anomalies rows. Bulk statements, never row-by-row.
+// usage_minute writes of closed minutes (open-minute.ts: a VM's minute is written once, when a sample in a
+// later minute closes it), and meter_anomalies rows. Bulk statements, never row-by-row.
 //
-// Rows whose VM had no earlier sample in that minute (`fresh`: with a 10 s poll, the first of six) are nearly
-// always new keys. On PostgreSQL they are COPYed straight into usage_minute under a savepoint, at about the cost
-// of a COPY into a plain table; INSERT … ON CONFLICT costs twice that for a new key (speculative insertion). If a
-// fresh key was there after all (say, a replica wrote the same VM's minute), the COPY fails on the primary key,
-// its savepoint rolls back and those rows are added by the upsert instead: correct either way, fast when the
-// guess holds. The other rows, and every row on PGlite (no COPY from a client stream), go through the upsert.
+// A closed minute is nearly always a new key, so on PostgreSQL the rows are COPYed straight into usage_minute
+// under a savepoint, at about the cost of a COPY into a plain table (INSERT … ON CONFLICT costs twice that for
+// a new key: speculative insertion). If a key was there after all (rows written by an older version, or a
+// minute flushed while one of its samples was still in flight), the COPY fails on the primary key, its
+// savepoint rolls back and the rows are added by the upsert instead: correct either way, fast when the guess
+// holds. PGlite takes no COPY from a client stream: every row goes through the upsert there.
 import { copyIn, pgArray, postgresTransactionOf, rows, sql, type Db } from '../db/client.ts';
 import { BinaryCopyRows } from '../db/copy-binary.ts';
 import type { Anomaly, UsageDelta } from './deltas.ts';
+import type { OpenMinute } from './open-minute.ts';
 import { milliToDecimal, quotedArray } from './pg-arrays.ts';
 
 interface MinuteRow extends UsageDelta {
@@ -17,23 +18,21 @@ interface MinuteRow extends UsageDelta {
   /** Start of the minute, epoch milliseconds. */
   minuteMs: number;
   samples: number;
-  /** The VM's previous sample was in an earlier minute, so this key is most likely not in usage_minute yet. */
-  fresh: boolean;
 }
 
-/** Sums deltas per (vm, minute of takenAt). */
+/** Closed minutes per (vm, minute): one statement may not touch a key twice, so repeats are summed. */
 export class MinuteAggregator {
   private readonly rows = new Map<string, MinuteRow>();
 
-  add(vm: string, takenAt: Date, u: UsageDelta, fresh = false): void {
-    const minuteMs = Math.floor(takenAt.getTime() / 60_000) * 60_000;
-    const key = `${vm}|${minuteMs}`;
+  addMinute(vm: string, m: OpenMinute): void {
+    const key = `${vm}|${m.minuteMs}`;
     const r = this.rows.get(key);
+    const u = m.usage;
     if (!r) {
-      this.rows.set(key, { vm, minuteMs, samples: 1, fresh, ...u });
+      this.rows.set(key, { vm, minuteMs: m.minuteMs, samples: m.samples, ...u });
       return;
     }
-    r.samples += 1;
+    r.samples += m.samples;
     r.cpuSeconds += u.cpuSeconds;
     r.vcpuMs += u.vcpuMs;
     r.memMibMs += u.memMibMs;
@@ -54,7 +53,8 @@ export class MinuteAggregator {
 }
 
 const COLUMNS = 'vm_uuid, bucket, cpu_seconds, vcpu_seconds, mem_mib_seconds, disk_read_bytes, disk_write_bytes, net_rx_bytes, net_tx_bytes, uptime_seconds, samples';
-const ADD_ON_CONFLICT = `on conflict (bucket, vm_uuid) do update set
+/** Adds a row's deltas to the key's existing ones (the source rows are `excluded`). */
+export const ADD_ON_CONFLICT = `on conflict (bucket, vm_uuid) do update set
   cpu_seconds = usage_minute.cpu_seconds + excluded.cpu_seconds,
   vcpu_seconds = usage_minute.vcpu_seconds + excluded.vcpu_seconds,
   mem_mib_seconds = usage_minute.mem_mib_seconds + excluded.mem_mib_seconds,
@@ -69,22 +69,16 @@ export async function writeMinuteUsage(tx: Db, agg: MinuteAggregator): Promise<v
   const all = agg.list();
   if (all.length === 0) return;
   const pg = postgresTransactionOf(tx);
-  // These deltas commit with the meter state they were computed from (write-batch.ts), so a commit lost in a
-  // server crash is not lost usage: the next poll computes the same growth again from the older state. The
-  // commit need not wait for its WAL flush.
-  if (pg) await pg.unsafe('set local synchronous_commit = off');
-  const fresh = pg ? all.filter((x) => x.fresh) : [];
-  let rest = fresh.length === 0 ? all : all.filter((x) => !x.fresh);
-  if (pg && fresh.length > 0) {
-    const data = binaryRows(fresh);
+  if (pg) {
+    const data = binaryRows(all);
     try {
       await pg.savepoint((sp) => copyIn(sp, `copy usage_minute (${COLUMNS}) from stdin (format binary)`, data));
+      return;
     } catch (e) {
-      if ((e as { code?: string }).code !== '23505') throw e; // unique_violation: a fresh key was there after all
-      rest = all;
+      if ((e as { code?: string }).code !== '23505') throw e; // unique_violation: a key was there after all
     }
   }
-  if (rest.length > 0) await upsertFromArrays(tx, rest);
+  await upsertFromArrays(tx, all);
 }
 
 /** The rows as one binary COPY stream, columns in COLUMNS order; a value its column cannot hold fails here. */

@@ -1,8 +1,10 @@
-// The bucket writer: several hosts' samples → deltas → usage_minute, vm_meter_state, vms, anomalies and the
-// hosts' poll status, all in ONE transaction, so a crash neither loses nor doubles a delta.
-import { inTransaction, pgArray, rows, sql, type Db } from '../db/client.ts';
-import { computeDeltas, type DeltaBasis, type MeterState } from './deltas.ts';
-import { loadMeterStates, saveMeterStates, upsertVms, type SeenVm } from './meter-store.ts';
+// The bucket writer: several hosts' samples → deltas → each VM's open minute (kept in vm_meter_state), the
+// minutes those samples closed → usage_minute, plus vms, anomalies and the hosts' poll status, all in ONE
+// transaction, so a crash neither loses nor doubles a delta.
+import { inTransaction, pgArray, postgresTransactionOf, rows, sql, type Db } from '../db/client.ts';
+import { computeDeltas, type DeltaBasis } from './deltas.ts';
+import { loadMeterStates, saveMeterStates, upsertVms, type SeenVm, type StoredMeterState } from './meter-store.ts';
+import { foldDelta } from './open-minute.ts';
 import type { HostSample } from './sample.ts';
 import { MinuteAggregator, writeAnomalies, writeMinuteUsage, type AnomalyRow } from './usage-writer.ts';
 
@@ -38,6 +40,10 @@ interface HostLockRow {
 export async function writeHostBatch(db: Db, items: HostSampleToWrite[], opts: WriteOptions): Promise<HostWriteResult[]> {
   if (items.length === 0) return [];
   return inTransaction(db, async (tx) => {
+    // The deltas commit with the meter state they were computed from, so a commit lost in a server crash is not
+    // lost usage: the next poll computes the same growth again from the older state. No need to wait for the
+    // WAL flush. (PGlite has no such setting worth having.)
+    await postgresTransactionOf(tx)?.unsafe('set local synchronous_commit = off');
     // Row locks on the hosts, then the lease re-check: a collector whose lease expired and was taken over
     // writes nothing; whoever writes second computes its deltas against the first one's state (read below,
     // under the same locks), so two processes never count the same growth twice.
@@ -59,7 +65,7 @@ export async function writeHostBatch(db: Db, items: HostSampleToWrite[], opts: W
 
     const resultById = new Map(results.map((r) => [r.hostId, r]));
     const states = await loadMeterStates(tx, [...new Set(accepted.flatMap((i) => i.sample.vms.map((v) => v.uuid)))]);
-    const changed = new Map<string, MeterState>();
+    const changed = new Map<string, StoredMeterState>();
     const agg = new MinuteAggregator();
     const anomalies: AnomalyRow[] = [];
     const seen: SeenVm[] = [];
@@ -73,10 +79,11 @@ export async function writeHostBatch(db: Db, items: HostSampleToWrite[], opts: W
         res.counts[d.basis] += 1;
         res.vms += 1;
         if (d.basis === 'stale' || !d.usage) continue;
-        states.set(vm.uuid, d.nextState); // a VM reported twice in one batch is deltaed against the first
-        changed.set(vm.uuid, d.nextState);
-        // A VM last sampled in an earlier minute has no row for this minute yet: it goes in by COPY.
-        agg.add(vm.uuid, ctx.takenAt, d.usage, !prev || !sameMinute(prev.sampledAt, ctx.takenAt));
+        const { open, closed } = foldDelta(prev?.open, ctx.takenAt, d.usage);
+        if (closed) agg.addMinute(vm.uuid, closed);
+        const next: StoredMeterState = { ...d.nextState, open };
+        states.set(vm.uuid, next); // a VM reported twice in one batch is deltaed against the first
+        changed.set(vm.uuid, next);
         seen.push({ sample: vm, hostId: item.hostId, takenAt: ctx.takenAt });
         for (const a of d.anomalies) anomalies.push({ ...a, vm: vm.uuid, hostId: item.hostId, at: ctx.takenAt });
         res.anomalies += d.anomalies.length;
@@ -98,10 +105,6 @@ export async function writeHostBatch(db: Db, items: HostSampleToWrite[], opts: W
     }
     return results;
   });
-}
-
-function sameMinute(a: Date, b: Date): boolean {
-  return Math.floor(a.getTime() / 60_000) === Math.floor(b.getTime() / 60_000);
 }
 
 function emptyCounts(): Record<DeltaBasis, number> {

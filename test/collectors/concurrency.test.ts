@@ -9,7 +9,7 @@ import { runPollCycle, type HostPollReport } from '../../src/collectors/poll.ts'
 import { rows, sql, type Db } from '../../src/db/client.ts';
 import { createSimFleet, type SimFleet } from '../../src/hosts/sim/fleet.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { simWorld, usageTotals } from './support.ts';
+import { flushAllOpenMinutes, simWorld, usageTotals } from './support.ts';
 
 const run = promisify(execFile);
 const isPostgres = Boolean(process.env.TEST_DATABASE_URL);
@@ -59,6 +59,7 @@ describe.skipIf(!isPostgres)('collectors against PostgreSQL (multi-process, conn
     expect(ca.ok).toBeGreaterThan(0);
     expect(cb.ok).toBeGreaterThan(0);
     expect(ca.failed + cb.failed).toBe(0);
+    await flushAllOpenMinutes(t.db);
     const [{ n }] = (await rows<{ n: number }>(t.db, sql`select sum(samples)::int as n from usage_minute`)) as [{ n: number }];
     expect(n).toBeGreaterThan(18 * 4); // several polls per VM beyond the baseline
     await expectTruth(t.db, createSimFleet(fleetOpts), baseline);

@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { AppContext } from '../../src/context.ts';
 import { createProviderRegistry } from '../../src/billing/payments/select.ts';
+import { flushOpenMinutes } from '../../src/collectors/open-minute.ts';
 import { rows, sql, type Db } from '../../src/db/client.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createAdapterProvider } from '../../src/hosts/provider.ts';
@@ -39,8 +40,12 @@ export async function simWorld(db: Db, o: { start: Date; fleet: Omit<SimFleetOpt
 
 export type Totals = Record<Meter | 'samples', string>;
 
-/** Per-VM sums of one usage table, every meter as exact decimal text. */
+/** Moves every VM's open minute into usage_minute, as rollups do for closed ones: then it holds all usage so far. */
+export const flushAllOpenMinutes = (db: Db) => flushOpenMinutes(db, new Date(Date.UTC(9999, 0, 1)));
+
+/** Per-VM sums of one usage table, every meter as exact decimal text; usage_minute with every open minute flushed. */
 export async function usageTotals(db: Db, table: 'usage_minute' | 'usage_5min' | 'usage_hour' | 'usage_day'): Promise<Map<string, Totals>> {
+  if (table === 'usage_minute') await flushAllOpenMinutes(db);
   const cols = [...METERS, 'samples'].map((c) => `sum(${c})::text as ${c}`).join(', ');
   const r = await rows<Totals & { vm_uuid: string }>(db, sql`select vm_uuid::text, ${sql.raw(cols)} from ${sql.raw(table)} group by vm_uuid`);
   return new Map(r.map(({ vm_uuid, ...t }) => [vm_uuid, t as Totals]));

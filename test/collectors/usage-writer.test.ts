@@ -1,6 +1,6 @@
-// usage_minute writes on both drivers: sums add up whichever path a row takes (binary COPY of fresh keys on
-// PostgreSQL, the upsert otherwise), a "fresh" key that exists falls back to the upsert, a value its column
-// cannot hold is refused with its name and writes nothing, and a COPY the server refuses errors instead of hanging.
+// usage_minute writes of closed minutes on both drivers: sums add up whichever path a row takes (binary COPY on
+// PostgreSQL, the upsert otherwise), a key that exists falls back to the upsert, a value its column cannot hold
+// is refused with its name and writes nothing, and a COPY the server refuses errors instead of hanging.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyIn, inTransaction, postgresTransactionOf, rows, sql } from '../../src/db/client.ts';
@@ -39,25 +39,26 @@ describe('usage_minute writer', () => {
                  vcpu_seconds::text as vcpu, mem_mib_seconds::text as mem, uptime_seconds::text as up, net_rx_bytes::text as rx, samples
             from usage_minute order by vm_uuid, bucket`,
     );
-  const write = (entries: Array<[number, number, Partial<UsageDelta>, boolean]>) =>
+  /** [vm, minute, usage, samples (default 1)]: closed minutes, as the bucket writer hands them over. */
+  const write = (entries: Array<[number, number, Partial<UsageDelta>, number?]>) =>
     inTransaction(t.db, async (tx) => {
       const agg = new MinuteAggregator();
-      for (const [vm, minute, u, fresh] of entries) agg.add(VM(vm), new Date(T0 + minute * 60_000 + 7_000), { ...ZERO_USAGE, ...u }, fresh);
+      for (const [vm, minute, u, samples] of entries) agg.addMinute(VM(vm), { minuteMs: T0 + minute * 60_000, samples: samples ?? 1, usage: { ...ZERO_USAGE, ...u } });
       await writeMinuteUsage(tx, agg);
     });
 
-  it('adds deltas exactly, fresh or not, including values at the columns’ limits', async () => {
+  it('adds minutes exactly, new keys or not, including values at the columns’ limits', async () => {
     await rows(t.db, sql`delete from usage_minute`);
     const big = 9_223_372_036_854_775_000n;
     await write([
-      [1, 0, { cpuSeconds: 5n, vcpuMs: 1n, memMibMs: 999_999_999_999_999_999_999_999_999n, uptimeMs: 10_000n, netRxBytes: big }, true],
-      [2, 0, { cpuSeconds: 0n, vcpuMs: 0n, uptimeMs: 999n }, true],
-      [2, 0, { cpuSeconds: 1n, vcpuMs: 10_000n, uptimeMs: 1n }, true], // same key twice in a batch: summed first
-      [3, 1, { vcpuMs: 123_456_789_012_345_678_901_234n }, false],
+      [1, 0, { cpuSeconds: 5n, vcpuMs: 1n, memMibMs: 999_999_999_999_999_999_999_999_999n, uptimeMs: 10_000n, netRxBytes: big }],
+      [2, 0, { cpuSeconds: 0n, vcpuMs: 0n, uptimeMs: 999n }],
+      [2, 0, { cpuSeconds: 1n, vcpuMs: 10_000n, uptimeMs: 1n }], // same key twice in a batch: summed first
+      [3, 1, { vcpuMs: 123_456_789_012_345_678_901_234n }],
     ]);
     await write([
-      [1, 0, { cpuSeconds: 2n, netRxBytes: 807n }, false],
-      [2, 1, { cpuSeconds: 3n, vcpuMs: 100_000_000n }, true],
+      [1, 0, { cpuSeconds: 2n, netRxBytes: 807n }], // already there: the COPY is refused, the upsert adds
+      [2, 1, { cpuSeconds: 3n, vcpuMs: 100_000_000n }],
     ]);
     expect(await stored()).toEqual([
       { vm: VM(1), bucket: '10:00', cpu: '7', vcpu: '0.001', mem: '999999999999999999999999.999', up: '10.000', rx: '9223372036854775807', samples: 2 },
@@ -67,25 +68,25 @@ describe('usage_minute writer', () => {
     ]);
   });
 
-  it('a key marked fresh that is already there is added to, not refused', async () => {
+  it('a minute that is already there is added to with its sample count, not refused', async () => {
     await rows(t.db, sql`delete from usage_minute`);
-    await write([[4, 0, { cpuSeconds: 10n, uptimeMs: 10_000n }, true]]);
+    await write([[4, 0, { cpuSeconds: 10n, uptimeMs: 10_000n }, 4]]);
     await write([
-      [4, 0, { cpuSeconds: 1n, uptimeMs: 5_000n }, true], // wrongly guessed fresh
-      [5, 0, { cpuSeconds: 2n }, true],
+      [4, 0, { cpuSeconds: 1n, uptimeMs: 5_000n }, 2], // say, flushed while one of its samples was in flight
+      [5, 0, { cpuSeconds: 2n }, 6],
     ]);
     const r = await stored();
     expect(r.map((x) => [x.vm, x.cpu, x.up, x.samples])).toEqual([
-      [VM(4), '11', '15.000', 2],
-      [VM(5), '2', '0.000', 1],
+      [VM(4), '11', '15.000', 6],
+      [VM(5), '2', '0.000', 6],
     ]);
   });
 
   it('refuses a value its column cannot hold, naming it, and writes nothing of the batch', async () => {
     await rows(t.db, sql`delete from usage_minute`);
     const err = await write([
-      [6, 0, { cpuSeconds: 1n }, true],
-      [7, 0, { diskReadBytes: 2n ** 63n }, true],
+      [6, 0, { cpuSeconds: 1n }],
+      [7, 0, { diskReadBytes: 2n ** 63n }],
     ]).catch((e: unknown) => e);
     // PostgreSQL: the binary COPY encoder names the value; PGlite: the server's cast error (under drizzle's wrapper).
     expect(String(onPostgres ? err : (err as Error).cause)).toMatch(onPostgres ? /VM 00000000-0000-4000-8000-000000000007: .*disk_read_bytes = 9223372036854775808 does not fit a bigint/ : /out of range for type bigint/);
@@ -95,7 +96,7 @@ describe('usage_minute writer', () => {
   it('refuses a VM id that is not a UUID', async () => {
     const err = await inTransaction(t.db, async (tx) => {
       const agg = new MinuteAggregator();
-      agg.add('00000000-0000-4000-8000-00000000000g', new Date(T0), { ...ZERO_USAGE, cpuSeconds: 1n }, true);
+      agg.addMinute('00000000-0000-4000-8000-00000000000g', { minuteMs: T0, samples: 1, usage: { ...ZERO_USAGE, cpuSeconds: 1n } });
       await writeMinuteUsage(tx, agg);
     }).catch((e: unknown) => e);
     expect(String(onPostgres ? err : (err as Error).cause)).toMatch(onPostgres ? /"00000000-0000-4000-8000-00000000000g" is not a UUID/ : /invalid input syntax for type uuid/);

@@ -21,6 +21,7 @@ import type { OvsInterface } from '../../src/hosts/parsers/types.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startOvsLab, type LabNamespace, type OvsLab } from '../support/ovs.ts';
+import { flushAllOpenMinutes } from '../collectors/support.ts';
 
 let lab: OvsLab;
 let a: LabNamespace;
@@ -260,6 +261,7 @@ describe('collector over a real OVS port', () => {
     const second = await collectHost(ctx, record, local);
     expect(second.status, second.error).toBe('ok');
 
+    await flushAllOpenMinutes(database.db);
     const [u] = await rows<{ tx: string; rx: string }>(
       database.db,
       sql`select coalesce(sum(net_tx_bytes), 0)::text as tx, coalesce(sum(net_rx_bytes), 0)::text as rx from usage_minute where vm_uuid = ${vm.uuid}::uuid`,

@@ -58,7 +58,7 @@ export const vms = pgTable(
 /**
  * Last sample per VM: the incarnation (host, domid) it came from, the gauges for
  * integration and the cumulative counters (decimal strings, up to 2^64) for deltas.
- * Written in the same transaction as the usage buckets.
+ * Written in the same transaction as the usage buckets, with the open minute's usage.
  */
 export const vmMeterState = pgTable('vm_meter_state', {
   vmUuid: uuid('vm_uuid').primaryKey(),
@@ -70,6 +70,9 @@ export const vmMeterState = pgTable('vm_meter_state', {
   vcpus: integer('vcpus').notNull(),
   memoryKiB: decimal('memory_kib', 20, 0).notNull(),
   counters: jsonb('counters').$type<Record<string, string>>().notNull(),
+  /** The minute of the last sample, still open: its summed deltas (open-minute.ts), not yet in usage_minute. */
+  openBucket: tstz('open_bucket'),
+  openUsage: jsonb('open_usage').$type<Record<string, string | number>>(),
 });
 
 /** Counter jumps no hardware could make: flagged here, never billed. */

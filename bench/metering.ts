@@ -10,6 +10,7 @@ import { inTransaction } from '../src/db/client.ts';
 import { runPollCycle } from '../src/collectors/poll.ts';
 import { rollup } from '../src/collectors/rollup.ts';
 import { MinuteAggregator, writeMinuteUsage } from '../src/collectors/usage-writer.ts';
+import { commitWithoutFlushWait } from '../src/collectors/write-batch.ts';
 import { ZERO_USAGE } from '../src/collectors/deltas.ts';
 import { startRemoteSimFleet } from './sim-fleet-remote.ts';
 import { silentLogger } from '../src/log.ts';
@@ -43,7 +44,10 @@ export async function benchIngest(vms = 2_000, minutes = 100): Promise<void> {
         const writer = async () => {
           while (next < batches.length) {
             const agg = batches[next++];
-            await inTransaction(b.database.db, (tx) => writeMinuteUsage(tx, agg));
+            await inTransaction(b.database.db, async (tx) => {
+              await commitWithoutFlushWait(tx); // as the bucket writer's transactions do
+              await writeMinuteUsage(tx, agg);
+            });
           }
         };
         await Promise.all([writer(), writer(), writer()]);

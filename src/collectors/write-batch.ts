@@ -40,10 +40,7 @@ interface HostLockRow {
 export async function writeHostBatch(db: Db, items: HostSampleToWrite[], opts: WriteOptions): Promise<HostWriteResult[]> {
   if (items.length === 0) return [];
   return inTransaction(db, async (tx) => {
-    // The deltas commit with the meter state they were computed from, so a commit lost in a server crash is not
-    // lost usage: the next poll computes the same growth again from the older state. No need to wait for the
-    // WAL flush. (PGlite has no such setting worth having.)
-    await postgresTransactionOf(tx)?.unsafe('set local synchronous_commit = off');
+    await commitWithoutFlushWait(tx);
     // Row locks on the hosts, then the lease re-check: a collector whose lease expired and was taken over
     // writes nothing; whoever writes second computes its deltas against the first one's state (read below,
     // under the same locks), so two processes never count the same growth twice.
@@ -105,6 +102,15 @@ export async function writeHostBatch(db: Db, items: HostSampleToWrite[], opts: W
     }
     return results;
   });
+}
+
+/**
+ * A usage transaction's deltas commit with the meter state they were computed from, so a commit lost in a server
+ * crash is not lost usage: the next poll computes the same growth again from the older state. So the commit
+ * need not wait for its WAL flush. (PGlite: no such setting worth having.)
+ */
+export async function commitWithoutFlushWait(tx: Db): Promise<void> {
+  await postgresTransactionOf(tx)?.unsafe('set local synchronous_commit = off');
 }
 
 function emptyCounts(): Record<DeltaBasis, number> {

@@ -13,78 +13,83 @@ for (let c = 0; c < 128; c++) {
 const INT8_MIN = -(2n ** 63n);
 const INT8_MAX = 2n ** 63n - 1n;
 
+/** UUID text → its 16 bytes as four big-endian words, for ids written again and again (a VM's every minute); bounded. */
+const uuidWords = new Map<string, Uint32Array>();
+/** Base-10000 groups of the widest numeric written: numeric(28, 3) has 25 integer digits (7 groups) and the decimals. */
+const GROUPS = 16;
+
 export class BinaryCopyRows {
   private buf: Buffer;
+  /** Over `buf`: DataView's setters are much cheaper per call than Buffer's checked writeInt32BE and kin. */
+  private view: DataView;
   private at = 0;
   /** Scratch for numeric digit groups, reused per value. */
-  private readonly groups: number[] = [];
+  private readonly groups = new Int32Array(GROUPS);
 
   constructor(expectedBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(expectedBytes, 64) + 19);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     SIGNATURE.copy(this.buf, 0);
-    this.buf.writeInt32BE(0, 11); // flags
-    this.buf.writeInt32BE(0, 15); // header extension length
+    this.view.setInt32(11, 0); // flags
+    this.view.setInt32(15, 0); // header extension length
     this.at = 19;
   }
 
   /** Starts a row of `fields` columns; then one call per column, in the COPY statement's column order. */
   row(fields: number): this {
     this.room(2);
-    this.at = this.buf.writeInt16BE(fields, this.at);
+    this.view.setInt16(this.at, fields);
+    this.at += 2;
     return this;
   }
 
-  /** A UUID in its 8-4-4-4-12 hex form, decoded by hand: no regex, no intermediate strings (runs per row). */
+  /** A UUID in its 8-4-4-4-12 hex form. */
   uuid(s: string): this {
-    this.field(16);
-    let at = this.at;
-    let ok = s.length === 36;
-    for (let i = 0; ok && i < 36; ) {
-      if (i === 8 || i === 13 || i === 18 || i === 23) {
-        ok = s.charCodeAt(i) === 45; // '-'
-        i++;
-        continue;
-      }
-      const hi = HEX[s.charCodeAt(i)] ?? -1;
-      const lo = HEX[s.charCodeAt(i + 1)] ?? -1;
-      ok = hi >= 0 && lo >= 0;
-      this.buf[at++] = (hi << 4) | lo;
-      i += 2;
+    let w = uuidWords.get(s);
+    if (w === undefined) {
+      const b = parseUuid(s);
+      const d = new DataView(b.buffer);
+      w = Uint32Array.of(d.getUint32(0), d.getUint32(4), d.getUint32(8), d.getUint32(12));
+      if (uuidWords.size >= 100_000) uuidWords.clear();
+      uuidWords.set(s, w);
     }
-    if (!ok) throw new RangeError(`binary COPY: "${s}" is not a UUID`);
-    this.at = at;
+    this.field(16);
+    const v = this.view;
+    v.setUint32(this.at, w[0]!);
+    v.setUint32(this.at + 4, w[1]!);
+    v.setUint32(this.at + 8, w[2]!);
+    v.setUint32(this.at + 12, w[3]!);
+    this.at += 16;
     return this;
   }
 
   /** timestamptz: microseconds since 2000-01-01 UTC (exact in a double for any date of this era). */
   timestamptz(ms: number): this {
-    const us = (ms - PG_EPOCH_MS) * 1000;
-    const hi = Math.floor(us / 2 ** 32);
     this.field(8);
-    this.at = this.buf.writeInt32BE(hi, this.at);
-    this.at = this.buf.writeUInt32BE(us - hi * 2 ** 32, this.at);
+    this.int64FromSafe((ms - PG_EPOCH_MS) * 1000);
     return this;
   }
 
   int8(v: bigint, what: string): this {
     this.field(8);
-    if (v >= -MAX_SAFE && v <= MAX_SAFE) {
-      // Two 32-bit halves from a double: much cheaper than bigint shifts, exact below 2^53.
-      const n = Number(v);
-      const hi = Math.floor(n / 2 ** 32);
-      this.at = this.buf.writeInt32BE(hi, this.at);
-      this.at = this.buf.writeUInt32BE(n - hi * 2 ** 32, this.at);
+    // Below 2^53 a double holds the value exactly (and a bigint beyond it never converts to a safe integer):
+    // two 32-bit halves from the double are much cheaper than bigint arithmetic.
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) {
+      this.int64FromSafe(n);
       return this;
     }
     if (v < INT8_MIN || v > INT8_MAX) throw new RangeError(`binary COPY: ${what} = ${v} does not fit a bigint`);
-    this.at = this.buf.writeBigInt64BE(v, this.at);
+    this.view.setBigInt64(this.at, v);
+    this.at += 8;
     return this;
   }
 
   int4(v: number, what: string): this {
     if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`binary COPY: ${what} = ${v} does not fit an integer`);
     this.field(4);
-    this.at = this.buf.writeInt32BE(v, this.at);
+    this.view.setInt32(this.at, v);
+    this.at += 4;
     return this;
   }
 
@@ -95,52 +100,68 @@ export class BinaryCopyRows {
   numericMilli(milli: bigint, precision: number, what: string): this {
     const neg = milli < 0n;
     const abs = neg ? -milli : milli;
-    if (abs >= limitOf(precision)) throw new RangeError(`binary COPY: ${what} = ${milli} milli-units does not fit numeric(${precision}, 3)`);
-    // Base-10000 groups, most significant first; the last holds the 3 decimals (×10), the one before it the units.
-    const g = this.groups;
-    let count = 0;
-    if (abs <= MAX_SAFE) {
-      const m = Number(abs);
-      g[count++] = (m % 1000) * 10;
-      for (let int = Math.floor(m / 1000); int > 0; int = Math.floor(int / 10_000)) g[count++] = int % 10_000;
-      g.length = count;
-      g.reverse();
-    } else {
-      const s = abs.toString();
-      const int = s.slice(0, -3);
-      const padded = int.padStart(Math.ceil(int.length / 4) * 4, '0');
-      for (let i = 0; i < padded.length; i += 4) g[count++] = Number(padded.slice(i, i + 4));
-      g[count++] = Number(s.slice(-3)) * 10;
-      g.length = count;
+    // Below 2^53 the milli count is exact in a double (a bigint beyond it never converts to a safe integer), and
+    // 10 ** precision is either exact or above every safe integer.
+    const small = Number(abs);
+    const safe = Number.isSafeInteger(small);
+    if (safe ? small >= 10 ** precision : abs >= limitOf(precision)) {
+      throw new RangeError(`binary COPY: ${what} = ${milli} milli-units does not fit numeric(${precision}, 3)`);
     }
-    let weight = count - 2;
-    let first = 0;
-    while (first < count && g[first] === 0) {
+    // Base-10000 groups filled from the end of the scratch, most significant first: g[k..GROUPS). The last holds
+    // the 3 decimals (×10), the one before it the units.
+    const g = this.groups;
+    let k = GROUPS;
+    if (safe) {
+      g[--k] = (small % 1000) * 10;
+      for (let int = Math.floor(small / 1000); int > 0; int = Math.floor(int / 10_000)) g[--k] = int % 10_000;
+    } else {
+      const digits = abs.toString();
+      g[--k] = Number(digits.slice(-3)) * 10;
+      for (let i = digits.length - 3; i > 0; i -= 4) g[--k] = Number(digits.slice(Math.max(0, i - 4), i));
+    }
+    let weight = GROUPS - k - 2;
+    let first = k;
+    while (first < GROUPS && g[first] === 0) {
       first++;
       weight--;
     }
-    let end = count;
+    let end = GROUPS;
     while (end > first && g[end - 1] === 0) end--;
     const n = end - first;
     this.field(8 + 2 * n);
-    this.at = this.buf.writeInt16BE(n, this.at);
-    this.at = this.buf.writeInt16BE(n === 0 ? 0 : weight, this.at);
-    this.at = this.buf.writeUInt16BE(neg && n > 0 ? NUMERIC_NEG : 0, this.at);
-    this.at = this.buf.writeInt16BE(3, this.at);
-    for (let i = first; i < end; i++) this.at = this.buf.writeInt16BE(g[i], this.at);
+    const v = this.view;
+    let at = this.at;
+    v.setInt16(at, n);
+    v.setInt16(at + 2, n === 0 ? 0 : weight);
+    v.setUint16(at + 4, neg && n > 0 ? NUMERIC_NEG : 0);
+    v.setInt16(at + 6, 3);
+    at += 8;
+    for (let i = first; i < end; i++, at += 2) v.setInt16(at, g[i]!);
+    this.at = at;
     return this;
   }
 
   /** The whole COPY stream, trailer included. */
   finish(): Buffer {
     this.room(2);
-    this.at = this.buf.writeInt16BE(-1, this.at);
+    this.view.setInt16(this.at, -1);
+    this.at += 2;
     return this.buf.subarray(0, this.at);
   }
 
+  /** A safe integer as int64, big-endian, in two 32-bit halves. */
+  private int64FromSafe(n: number): void {
+    const hi = Math.floor(n / 2 ** 32);
+    this.view.setInt32(this.at, hi);
+    this.view.setUint32(this.at + 4, n - hi * 2 ** 32);
+    this.at += 8;
+  }
+
+  /** Room for the field's length word and its bytes; writes the length. */
   private field(bytes: number): void {
     this.room(4 + bytes);
-    this.at = this.buf.writeInt32BE(bytes, this.at);
+    this.view.setInt32(this.at, bytes);
+    this.at += 4;
   }
 
   private room(bytes: number): void {
@@ -148,7 +169,28 @@ export class BinaryCopyRows {
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
     this.buf.copy(bigger, 0, 0, this.at);
     this.buf = bigger;
+    this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.byteLength);
   }
+}
+
+/** Decoded by hand: no regex, no intermediate strings. */
+function parseUuid(s: string): Uint8Array {
+  const out = new Uint8Array(16);
+  let ok = s.length === 36;
+  for (let i = 0, o = 0; ok && i < 36; ) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      ok = s.charCodeAt(i) === 45; // '-'
+      i++;
+      continue;
+    }
+    const hi = HEX[s.charCodeAt(i)] ?? -1;
+    const lo = HEX[s.charCodeAt(i + 1)] ?? -1;
+    ok = hi >= 0 && lo >= 0;
+    out[o++] = (hi << 4) | lo;
+    i += 2;
+  }
+  if (!ok) throw new RangeError(`binary COPY: "${s}" is not a UUID`);
+  return out;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

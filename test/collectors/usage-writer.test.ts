@@ -105,6 +105,7 @@ describe('usage_minute writer', () => {
   it.skipIf(!onPostgres)('binary numerics read back as the decimal text they encode', async () => {
     const values = fc.sample(fc.bigInt({ min: -(10n ** 28n) + 1n, max: 10n ** 28n - 1n }), { numRuns: 300, seed: 7 });
     values.push(0n, 1n, -1n, 999n, 1000n, 10_000n, 10_000_000n, 100_000_000_000n, -10_000_000n);
+    for (const edge of [2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n]) values.push(edge, -edge); // the double fast path's edge
     const back = await inTransaction(t.db, async (tx) => {
       const pg = postgresTransactionOf(tx)!;
       await pg.unsafe('create temp table numerics (i int, n numeric(28, 3)) on commit drop');
@@ -114,6 +115,22 @@ describe('usage_minute writer', () => {
       return rows<{ n: string }>(tx, sql`select n::text as n from numerics order by i`);
     });
     expect(back.map((r) => r.n)).toEqual(values.map(milliToDecimal));
+  });
+
+  it.skipIf(!onPostgres)('binary bigints read back exactly on both sides of 2^53 and at the type’s limits', async () => {
+    const values = [0n, -1n, 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) + 1n, -(2n ** 53n), -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n)];
+    const back = await inTransaction(t.db, async (tx) => {
+      const pg = postgresTransactionOf(tx)!;
+      await pg.unsafe('create temp table bigs (i int, n bigint) on commit drop');
+      const data = new BinaryCopyRows(16); // smaller than the data: the buffer grows as rows are added
+      values.forEach((v, i) => data.row(2).int4(i, 'i').int8(v, 'n'));
+      await copyIn(pg, 'copy bigs (i, n) from stdin (format binary)', data.finish());
+      return rows<{ n: string }>(tx, sql`select n::text as n from bigs order by i`);
+    });
+    expect(back.map((r) => r.n)).toEqual(values.map(String));
+    expect(() => new BinaryCopyRows().row(1).int8(2n ** 63n, 'n')).toThrow(/n = 9223372036854775808 does not fit a bigint/);
+    expect(() => new BinaryCopyRows().row(1).numericMilli(10n ** 24n, 24, 'v')).toThrow(/does not fit numeric\(24, 3\)/);
+    expect(() => new BinaryCopyRows().row(1).numericMilli(10n ** 12n, 12, 'v')).toThrow(/does not fit numeric\(12, 3\)/);
   });
 
   it.skipIf(!onPostgres)('a COPY the server refuses after its last row rejects at once and leaves the connection usable', async () => {

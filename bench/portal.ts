@@ -1,12 +1,14 @@
 // Portal benchmark against the real server on 127.0.0.1 (PostgreSQL, simulated fleet, a tenant with 50 VMs),
 // each figure beside a Hono hello-world measured in the same run:
 //   - GET /api/v1/vms (bearer token) requests/s vs hello-world (goal ≥ 50%), and vs the same bytes served from
-//     memory (the ceiling any server has for a body that size on this machine)
+//     memory (the ceiling any server has for a body that size on this machine); once as plain JSON, once to a
+//     client that accepts gzip
 //   - dashboard GET / (session cookie) p99 at 50 connections (goal < 50 ms)
 //   - console keystroke round trip over the WebSocket, median (goal < 5 ms)
 import autocannon from 'autocannon';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -41,6 +43,19 @@ async function measure(url: string, headers: Record<string, string>, seconds: nu
   const workers = Number(process.env.BENCH_PORTAL_WORKERS ?? 1);
   const r = await autocannon({ url, headers, duration: seconds, connections, pipelining: 1, ...(workers > 0 ? { workers } : {}) });
   return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, non2xx: r.non2xx + r.errors };
+}
+
+/** One GET without fetch's transparent decompression: status, Content-Encoding and the bytes on the wire. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; encoding?: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers }, (res) => {
+        let bytes = 0;
+        res.on('data', (d: Buffer) => (bytes += d.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, encoding: res.headers['content-encoding'], bytes }));
+      })
+      .on('error', reject);
+  });
 }
 
 /** Median milliseconds from sending one keystroke to seeing its echo. */
@@ -144,17 +159,25 @@ export async function benchPortal(opts: { vms?: number; seconds?: number; connec
     listBytes = await listed.text();
     if (listed.status !== 200 || (JSON.parse(listBytes) as { items: unknown[] }).items.length !== vmCount) throw new Error(`bench portal: the API list answered ${listed.status} without ${vmCount} VMs`);
 
-    progress(`portal: autocannon ${connections} connections × ${seconds}s each (hello, same bytes, API list, dashboard)`);
+    // What a client that accepts gzip (browsers, curl --compressed, the usual HTTP libraries) gets.
+    const GZIP = { 'accept-encoding': 'gzip, deflate' };
+    const gz = await rawGet(`${server.url}/api/v1/vms`, { authorization: `Bearer ${token}`, ...GZIP });
+    if (gz.status !== 200 || gz.encoding !== 'gzip') throw new Error(`bench portal: the API list answered ${gz.status} (${gz.encoding ?? 'identity'}) to a client accepting gzip`);
+
+    progress(`portal: autocannon ${connections} connections × ${seconds}s each (hello, same bytes, API list twice, dashboard)`);
     const base = await measure(helloUrl, {}, seconds, connections);
     const bytes = await measure(helloUrl.replace(/hello$/, 'bytes'), {}, seconds, connections);
     const list = await measure(`${server.url}/api/v1/vms`, { authorization: `Bearer ${token}` }, seconds, connections);
+    const listGz = await measure(`${server.url}/api/v1/vms`, { authorization: `Bearer ${token}`, ...GZIP }, seconds, connections);
     const dashboard = await measure(`${server.url}/`, { cookie }, seconds, connections);
     progress('portal: console keystroke round trips');
     const rtt = await keystrokeRoundTrip(server.url, uuids[0], cookie, row.csrfToken, opts.keystrokes ?? 500);
     report(`Portal and API, tenant with ${vmCount} VMs (PostgreSQL, sim fleet, ${connections} connections)`, [
       ['baseline: Hono hello-world', `${fmt(base.rps)} req/s  p99 ${fmt(base.p99)} ms  non-2xx ${base.non2xx}`],
-      ['GET /api/v1/vms', `${fmt(list.rps)} req/s  p99 ${fmt(list.p99)} ms  non-2xx ${list.non2xx}`],
+      [`GET /api/v1/vms, no Accept-Encoding (${fmt(listBytes.length / 1024, 1)} KiB)`, `${fmt(list.rps)} req/s  p99 ${fmt(list.p99)} ms  non-2xx ${list.non2xx}`],
       ['  ratio to hello-world (goal ≥ 50%)', `${fmt((list.rps / base.rps) * 100, 1)}%`],
+      [`GET /api/v1/vms, Accept-Encoding: gzip (${fmt(gz.bytes / 1024, 1)} KiB)`, `${fmt(listGz.rps)} req/s  p99 ${fmt(listGz.p99)} ms  non-2xx ${listGz.non2xx}`],
+      ['  ratio to hello-world (goal ≥ 50%)', `${fmt((listGz.rps / base.rps) * 100, 1)}%`],
       [`reference: the list's ${fmt(listBytes.length / 1024, 1)} KiB served from memory`, `${fmt(bytes.rps)} req/s (${fmt((bytes.rps / base.rps) * 100, 1)}% of hello-world)`],
       ['  API list / same bytes from memory', `${fmt((list.rps / bytes.rps) * 100, 1)}%`],
       ['dashboard GET /', `${fmt(dashboard.rps)} req/s  p50 ${fmt(dashboard.p50)} ms  p99 ${fmt(dashboard.p99)} ms  non-2xx ${dashboard.non2xx}`],

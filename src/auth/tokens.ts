@@ -1,6 +1,6 @@
 // Random secrets and their stored form: tokens are 160 random bits in lower-case base32; only SHA-256 is kept.
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 export function generateToken(): string {
   const bytes = new Uint8Array(20);
@@ -10,8 +10,8 @@ export function generateToken(): string {
 
 /** The only form of a token that reaches the database. */
 export function hashToken(token: string): string {
-  // Native hashing: it runs on every API request and every portal page.
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // One-shot native hashing (no Hash object): it runs on every API request and every portal page.
+  return hash('sha256', token, 'hex');
 }
 
 /** Constant-time string comparison (CSRF tokens). */

@@ -1,5 +1,6 @@
 // Happy paths of every /api/v1 route, in-process with app.request(), with the effects checked in the
 // database (audit rows, token rows, hosts) and on the fake host adapter.
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { api, buildApiFixture, expectProblem, ORIGIN, type ApiFixture } from './support.ts';
@@ -45,6 +46,21 @@ describe('VMs', () => {
     expect(detail.host.id).toBe(f.host.id);
     expect(detail.plan).toMatchObject({ name: 'small' });
     forgetLiveStates(f.ctx); // the detail asked the host; the next test changes it
+  });
+
+  it('sends the list gzipped to clients that accept gzip: the same JSON, and says the response varies', async () => {
+    const get = (acceptEncoding?: string) =>
+      f.app.request(`${ORIGIN}/api/v1/vms`, { headers: { authorization: `Bearer ${f.tokens.operator}`, ...(acceptEncoding ? { 'accept-encoding': acceptEncoding } : {}) } });
+    const plain = await get();
+    const text = await plain.text();
+    expect(Buffer.byteLength(text)).toBeGreaterThan(1024); // big enough to be gzipped
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plain.headers.get('vary')).toBe('accept-encoding');
+    const gz = await get('br;q=1, gzip;q=0.8');
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(gz.headers.get('vary')).toBe('accept-encoding');
+    expect(gunzipSync(Buffer.from(await gz.arrayBuffer())).toString('utf8')).toBe(text);
+    expect((await get('gzip;q=0, *')).headers.get('content-encoding')).toBeNull();
   });
 
   it('shows one VM with its live state from the host', async () => {

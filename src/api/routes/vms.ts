@@ -16,6 +16,7 @@ import { jsonBody, problems } from '../responses.ts';
 import { IdParam, PowerResultSchema, UsageQuery, UsageSchema, VM_EXAMPLE, VmDetailSchema, VmListItemSchema } from '../schemas.ts';
 import { resolveRange } from '../usage-range.ts';
 import { vmJson, vmListItemJson } from '../views.ts';
+import { acceptsGzip, CachedBody } from '../cached-body.ts';
 
 const VmId = IdParam('VM', VM_EXAMPLE);
 const tags = ['VMs'];
@@ -70,21 +71,24 @@ const powerRoute = (action: (typeof POWER_ACTIONS)[number]) =>
  * The list body, serialised once per cached list (listVmsForActor shares one array per tenant for a second):
  * a client polling the list then costs a lookup instead of 50 objects built and stringified per request.
  */
-const listBodies = new WeakMap<readonly VmView[], Uint8Array<ArrayBuffer>>();
-function listJson(list: readonly VmView[]): Uint8Array<ArrayBuffer> {
+const listBodies = new WeakMap<readonly VmView[], CachedBody>();
+function listBody(list: readonly VmView[]): CachedBody {
   let body = listBodies.get(list);
-  if (body === undefined) listBodies.set(list, (body = new TextEncoder().encode(JSON.stringify({ items: list.map(vmListItemJson) }))));
+  if (body === undefined) listBodies.set(list, (body = new CachedBody(new TextEncoder().encode(JSON.stringify({ items: list.map(vmListItemJson) })))));
   return body;
 }
+const JSON_HEADERS = { 'content-type': 'application/json', vary: 'accept-encoding' };
+const GZIP_JSON_HEADERS = { ...JSON_HEADERS, 'content-encoding': 'gzip' };
 type TypedListResponse = TypedResponse<{ items: ReturnType<typeof vmListItemJson>[] }, 200, 'json'>;
 
 export function vmRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
   app.openapi(listRoute, async (c) => {
-    const list = await listVmsForActor(ctx, c.get('actor'));
-    // Same bytes c.json would send; the cast keeps the route's typed response (the schema still documents it).
-    return c.body(listJson(list), 200, { 'content-type': 'application/json' }) as unknown as TypedListResponse;
+    const body = listBody(await listVmsForActor(ctx, c.get('actor')));
+    const gz = acceptsGzip(c.req.header('accept-encoding')) ? body.gzipped() : null;
+    // The JSON c.json would send; the cast keeps the route's typed response (the schema still documents it).
+    return c.body(gz ?? body.raw, 200, gz ? GZIP_JSON_HEADERS : JSON_HEADERS) as unknown as TypedListResponse;
   });
 
   app.openapi(getRoute, async (c) => {

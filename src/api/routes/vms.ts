@@ -26,7 +26,7 @@ const listRoute = createRoute({
   path: '/vms',
   tags,
   summary: 'List the VMs you may see',
-  description: "A tenant's VMs currently assigned to it (a VM-limited token: that VM only); operators see every VM. Each item is a summary: GET /vms/{id} adds the host and plan ids, the assignment start and the live state.",
+  description: "A tenant's VMs currently assigned to it (a VM-limited token: that VM only); operators see every VM. Each item is a summary: GET /vms/{id} adds the host and plan ids, the assignment start and the live state. Sent gzip-compressed to clients that accept it (Accept-Encoding: gzip).",
   responses: { 200: jsonBody(z.object({ items: z.array(VmListItemSchema) }), 'The VMs, by name.'), ...problems() },
 });
 

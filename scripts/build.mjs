@@ -1,4 +1,4 @@
-// Compiles the service and the benchmarks to plain JavaScript in dist/ (esbuild, installed with tsx), so that
+// Compiles the service and the benchmarks to plain JavaScript in dist/ (esbuild, the one tsx uses), so that
 // `npm start` and `npm run bench` run without a TypeScript loader: tsx's module hooks run in a thread with a V8
 // isolate of its own and keep the transformed sources, ~60 MB of the service's RSS. Takes well under a second;
 // package.json runs it before `start` and `bench`. Development (tests, bin/kamikazi) still runs the sources.

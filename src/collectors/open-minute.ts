@@ -23,7 +23,7 @@ export interface OpenMinute {
   usage: UsageDelta;
 }
 
-export const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000) * 60_000;
+const minuteOf = (at: Date): number => Math.floor(at.getTime() / 60_000) * 60_000;
 
 /**
  * A delta of a sample taken at `takenAt` into the VM's open minute. Returns the new open minute and, when the
@@ -33,7 +33,7 @@ export function foldDelta(open: OpenMinute | null | undefined, takenAt: Date, u:
   const minuteMs = minuteOf(takenAt);
   if (open && open.minuteMs === minuteMs) return { open: { minuteMs, samples: open.samples + 1, usage: addUsage(open.usage, u) }, closed: null };
   // An open minute later than the sample cannot happen: samples at or before the stored one are stale and skipped.
-  return { open: { minuteMs, samples: 1, usage: { ...u } }, closed: open ?? null };
+  return { open: { minuteMs, samples: 1, usage: u }, closed: open ?? null }; // u is never mutated: sums are new objects
 }
 
 function addUsage(a: UsageDelta, b: UsageDelta): UsageDelta {

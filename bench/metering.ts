@@ -14,7 +14,7 @@ import { commitWithoutFlushWait } from '../src/collectors/write-batch.ts';
 import { ZERO_USAGE } from '../src/collectors/deltas.ts';
 import { startRemoteSimFleet } from './sim-fleet-remote.ts';
 import { silentLogger } from '../src/log.ts';
-import { createBenchDatabase, fmt, progress, report, timed } from './support.ts';
+import { createBenchDatabase, fmt, median, progress, report, timed } from './support.ts';
 
 const uuidOf = (i: number) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
@@ -88,7 +88,6 @@ export async function benchIngest(vms = 2_000, minutes = 100, rounds = 3): Promi
     if (check.keys !== total * rounds || check.wrong !== 0) {
       throw new Error(`bench ingest: expected ${total * rounds} keys (round 0's written twice), found ${check.keys} keys, ${check.wrong} wrong`);
     }
-    const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)]!;
     const rate = (ms: number) => (total * 1000) / ms;
     const copyRate = rate(median(copies));
     const ratio = (ms: number) => `${fmt((rate(ms) / copyRate) * 100, 1)}% of COPY`;

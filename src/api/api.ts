@@ -10,6 +10,7 @@ import { apiAuth, TokenCache } from './auth.ts';
 import { handleApiError, validationHook } from './errors.ts';
 import { buildOpenApiDocument, registerSecuritySchemes, type OpenApiDocument } from './openapi.ts';
 import { DOCS_CSS, renderDocsPage } from './docs-page.ts';
+import { withDefaultHeaders } from '../portal/middleware/response-headers.ts';
 import { vmRoutes } from './routes/vms.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -29,12 +30,10 @@ export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<A
   const api = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   const provider = opts.provider ?? ctx.config.billingProvider;
 
-  api.use('*', async (c, next) => {
+  api.use('*', (c, next) => {
     const requestId = randomUUID();
     c.set('requestId', requestId);
-    await next();
-    // Straight on the response's headers: c.header() after the handler rebuilds the response around a stream.
-    c.res.headers.set('x-request-id', requestId);
+    return withDefaultHeaders(c, next, { 'x-request-id': requestId });
   });
   const tokenCache = new TokenCache(opts.tokenCacheMs ?? 1000);
   api.use('/v1/*', apiAuth(ctx, { publicUrl: opts.publicUrl ?? ctx.config.payments.publicUrl }, tokenCache));

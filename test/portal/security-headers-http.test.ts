@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/portal/server.ts';
 import { CSP } from '../../src/portal/middleware/security-headers.ts';
+import { listInvoices, runInvoicePeriod } from '../../src/billing/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildFixture, type Fixture } from './support.ts';
 
@@ -50,6 +51,17 @@ describe('security headers over HTTP', () => {
     expect(res.headers.get('content-security-policy')).toBe(CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it("the invoice frame's own CSP and X-Frame-Options win over the defaults", async () => {
+    f.clock.set(new Date('2026-04-02T00:00:00Z'));
+    await runInvoicePeriod(f.ctx, { period: '2026-03', tenantId: f.tenantA.id, finalize: true });
+    const [invoice] = await listInvoices(f.ctx, { tenantId: f.tenantA.id });
+    const res = await fetch(`${server.url}/invoices/${invoice!.id}/html`, { headers: { cookie: f.cookies.ownerA } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'none';.*frame-ancestors 'self'/);
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
   });
 
   it('the API list carries them with its request id, gzipped or not', async () => {

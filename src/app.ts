@@ -4,10 +4,11 @@ import type { AppContext } from './context.ts';
 import { rows, sql } from './db/client.ts';
 import { securityHeaders } from './portal/middleware/security-headers.ts';
 import { clientIpMiddleware } from './portal/client-ip.ts';
-import { createPortal } from './portal/portal.tsx';
+import { createPortal, portalErrorHandler } from './portal/portal.tsx';
 import { logMailer } from './auth/mailer.ts';
 import { renderMetrics } from './collectors/metrics.ts';
-import { createApi } from './api/api.ts';
+import { createApi, isApiPath } from './api/api.ts';
+import { handleApiError } from './api/errors.ts';
 import { paymentRoutes, type ReturningUser } from './billing/payments/routes.ts';
 import { paymentsDeps } from './billing/payments/deps.ts';
 import { sessionMiddleware } from './portal/middleware/session.ts';
@@ -17,7 +18,13 @@ import type { PortalOptions } from './portal/options.ts';
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
   app.use('*', securityHeaders());
-  app.use('*', clientIpMiddleware(ctx.config.trustedProxies));
+  // Without trusted proxies the client is the socket's peer, which clientIp reads by itself.
+  if (ctx.config.trustedProxies.length > 0) app.use('*', clientIpMiddleware(ctx.config.trustedProxies));
+  // One error handler for the whole app, choosing by path: problem+json for the API, the error page elsewhere.
+  // (Hono wraps every route of a sub-app that has an onError of its own in one more compose per request.)
+  const apiError = handleApiError(ctx.log);
+  const portalError = portalErrorHandler(ctx);
+  app.onError((err, c) => (isApiPath(c.req.path) ? apiError(err, c) : portalError(err, c as unknown as Context<PortalEnv>)));
 
   app.get('/healthz', async (c) => {
     try {

@@ -1,16 +1,15 @@
 // createApi(ctx): the JSON API mounted at /api — /api/v1 routes (bearer tokens or the portal's session),
-// the OpenAPI document at /api/openapi.json and its reference page at /api/docs. Errors: problem+json only.
-import { randomUUID } from 'node:crypto';
+// the OpenAPI document at /api/openapi.json and its reference page at /api/docs. Errors: problem+json only,
+// answered by createApp's one error handler for every path under isApiPath (handleApiError).
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppContext } from '../context.ts';
 import { AuthError } from '../auth/errors.ts';
 import type { ProviderDetails } from '../billing/render/provider.ts';
 import type { ApiEnv } from './env.ts';
 import { apiAuth, TokenCache } from './auth.ts';
-import { handleApiError, validationHook } from './errors.ts';
+import { validationHook } from './errors.ts';
 import { buildOpenApiDocument, registerSecuritySchemes, type OpenApiDocument } from './openapi.ts';
 import { DOCS_CSS, renderDocsPage } from './docs-page.ts';
-import { withDefaultHeaders } from '../portal/middleware/response-headers.ts';
 import { vmRoutes } from './routes/vms.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -30,11 +29,6 @@ export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<A
   const api = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   const provider = opts.provider ?? ctx.config.billingProvider;
 
-  api.use('*', (c, next) => {
-    const requestId = randomUUID();
-    c.set('requestId', requestId);
-    return withDefaultHeaders(c, next, { 'x-request-id': requestId });
-  });
   const tokenCache = new TokenCache(opts.tokenCacheMs ?? 1000);
   api.use('/v1/*', apiAuth(ctx, { publicUrl: opts.publicUrl ?? ctx.config.payments.publicUrl }, tokenCache));
 
@@ -55,6 +49,8 @@ export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<A
   api.all('*', (c) => {
     throw new AuthError('NotFound', `no API route ${c.req.method} ${c.req.path} (see /api/docs)`);
   });
-  api.onError(handleApiError(ctx.log));
   return api;
 }
+
+/** The paths createApi answers (it is mounted at /api). */
+export const isApiPath = (path: string): boolean => path === '/api' || path.startsWith('/api/');

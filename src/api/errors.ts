@@ -1,5 +1,6 @@
 // The API's one error format: every domain error (auth, hosts, billing, payments), validation failure and
 // unexpected exception becomes application/problem+json (RFC 9457) here, and nowhere else.
+import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
@@ -10,7 +11,6 @@ import { BillingError } from '../billing/errors.ts';
 import { PaymentError } from '../billing/payments/deps.ts';
 import { PaymentProviderError } from '../billing/payments/provider.ts';
 import type { Logger } from '../log.ts';
-import type { ApiEnv } from './env.ts';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -169,10 +169,13 @@ export function problemResponse(problem: Problem, headers: Record<string, string
   });
 }
 
-/** The API's onError: map, log internal failures with the request id (never echo them), answer problem+json. */
+/**
+ * The API's error handler: map, log internal failures with a request id (never echo them), answer problem+json.
+ * The id is made here, where there is a log line for it to name; successful answers are not logged.
+ */
 export function handleApiError(log: Logger) {
-  return (err: unknown, c: Context<ApiEnv>): Response => {
-    const requestId = c.get('requestId') ?? 'unknown';
+  return (err: unknown, c: Context): Response => {
+    const requestId = randomUUID();
     const { problem, headers, logAs } = toProblem(err, c.req.path, requestId);
     if (logAs === 'error') log.error({ err, requestId, method: c.req.method, path: c.req.path }, 'api: unhandled error');
     else if (logAs === 'warn') log.warn({ err, requestId, path: c.req.path }, 'api: host or payment provider problem');

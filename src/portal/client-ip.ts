@@ -18,23 +18,26 @@ export function resolveClientIp(socketAddress: string | undefined, forwardedFor:
   return hops[0] ?? peer;
 }
 
-const resolved = new WeakMap<Request, string>();
+/** The context variable naming this app's trusted proxies (set only when there are some). */
+const TRUSTED = 'trustedProxies';
+const NONE: ReadonlySet<string> = new Set();
 
 function socketAddress(c: Context): string | undefined {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress;
 }
 
-/** Resolves each request's client address once, for `clientIp`. */
+/** Lets clientIp trust X-Forwarded-For from these proxies. Needed only when there are some. */
 export function clientIpMiddleware(trustedProxies: readonly string[]): MiddlewareHandler {
-  const trusted = new Set(trustedProxies.map(normalizeIp));
-  return async (c, next) => {
-    resolved.set(c.req.raw, resolveClientIp(socketAddress(c), c.req.header('x-forwarded-for'), trusted));
-    await next();
+  const trusted: ReadonlySet<string> = new Set(trustedProxies.map(normalizeIp));
+  return (c, next) => {
+    c.set(TRUSTED, trusted);
+    return next();
   };
 }
 
-/** The client's address: resolved by clientIpMiddleware, else the socket's peer. */
+/** The client's address, resolved when asked (a few routes do): the socket's peer, or behind trusted proxies the first untrusted hop. */
 export function clientIp(c: Context): string {
-  return resolved.get(c.req.raw) ?? (socketAddress(c) ? normalizeIp(socketAddress(c)!) : 'unknown');
+  const trusted = (c.get(TRUSTED) as ReadonlySet<string> | undefined) ?? NONE;
+  return resolveClientIp(socketAddress(c), trusted.size > 0 ? c.req.header('x-forwarded-for') : undefined, trusted);
 }

@@ -81,6 +81,5 @@ export function createPortal(ctx: AppContext, opts: PortalOptions): Hono<PortalE
   app.route('/', opsPages(ctx, opts));
   app.route('/', invoicePages(ctx));
   app.route('/', paymentMethodPages(ctx));
-  app.onError(portalErrorHandler(ctx));
-  return app;
+  return app; // its errors: portalErrorHandler, installed by createApp for every path outside the API
 }

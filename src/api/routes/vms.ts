@@ -87,8 +87,9 @@ export function vmRoutes(ctx: AppContext): OpenAPIHono<ApiEnv> {
   app.openapi(listRoute, async (c) => {
     const body = listBody(await listVmsForActor(ctx, c.get('actor')));
     const gz = acceptsGzip(c.req.header('accept-encoding')) ? body.gzipped() : null;
-    // The JSON c.json would send; the cast keeps the route's typed response (the schema still documents it).
-    return c.body(gz ?? body.raw, 200, gz ? GZIP_JSON_HEADERS : JSON_HEADERS) as unknown as TypedListResponse;
+    // The JSON c.json would send, in a Response of its own: c.body() would copy the headers into a Fetch Headers
+    // object that node-server then turns back into a record. The cast keeps the route's typed response.
+    return new Response(gz ?? body.raw, { status: 200, headers: gz ? GZIP_JSON_HEADERS : JSON_HEADERS }) as unknown as TypedListResponse;
   });
 
   app.openapi(getRoute, async (c) => {

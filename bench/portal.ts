@@ -117,7 +117,7 @@ async function keystrokeRoundTrip(baseUrl: string, vmUuid: string, cookie: strin
 export async function benchPortal(opts: { vms?: number; seconds?: number; rounds?: number; connections?: number; keystrokes?: number } = {}): Promise<void> {
   const vmCount = opts.vms ?? 50;
   const seconds = opts.seconds ?? Number(process.env.BENCH_PORTAL_SECONDS ?? 5);
-  const rounds = opts.rounds ?? Number(process.env.BENCH_PORTAL_ROUNDS ?? 3);
+  const rounds = opts.rounds ?? Number(process.env.BENCH_PORTAL_ROUNDS ?? 5);
   const connections = opts.connections ?? 50;
   const b = await createBenchDatabase('portal');
   // The same bytes as the API list, served from memory: what any server pays to send and the client to read them.

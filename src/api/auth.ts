@@ -2,7 +2,7 @@
 // portal's own session cookie is also accepted so the portal's JavaScript can call the API, but then every
 // state change must come from this site (Origin/Referer) and carry the session's CSRF token in X-CSRF-Token,
 // exactly as the portal's forms do. An Authorization header, once sent, is never silently replaced by the cookie.
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppContext } from '../context.ts';
 import { authenticateApiToken } from '../auth/api-tokens.ts';
@@ -37,6 +37,11 @@ export class TokenCache {
     private readonly ttlMs: number,
     private readonly max = 10_000,
   ) {}
+  /** The actor of a verified token still fresh in the cache, without waiting on anything. */
+  peek(key: string, now: number): Actor | undefined {
+    const hit = this.entries.get(key);
+    return hit && now < hit.until ? hit.actor : undefined;
+  }
   get(key: string, now: number, load: () => Promise<Actor | null>): Promise<Actor | null> {
     const hit = this.entries.get(key);
     if (hit && now < hit.until) return hit.lookup;
@@ -54,16 +59,17 @@ export class TokenCache {
   }
 }
 
+const BAD_TOKEN = 'the bearer token is not valid: unknown, revoked, or its user is suspended';
+
 export function apiAuth(ctx: Pick<AppContext, 'db' | 'clock'>, opts: ApiAuthOptions, cache: TokenCache): MiddlewareHandler<ApiEnv> {
-  return async (c, next) => {
-    const authz = c.req.header('authorization');
-    if (authz !== undefined) {
-      const m = /^Bearer +(\S+) *$/i.exec(authz);
-      const actor = m ? await cache.get(hashToken(m[1]), ctx.clock.now().getTime(), () => authenticateApiToken(ctx, m[1])) : null;
-      if (!actor) throw new AuthError('Unauthenticated', 'the bearer token is not valid: unknown, revoked, or its user is suspended');
-      c.set('actor', actor);
-      return next();
-    }
+  async function viaToken(c: Context<ApiEnv>, next: Next, token: string, key: string, now: number): Promise<void> {
+    const actor = await cache.get(key, now, () => authenticateApiToken(ctx, token));
+    if (!actor) throw new AuthError('Unauthenticated', BAD_TOKEN);
+    c.set('actor', actor);
+    return next();
+  }
+
+  async function viaSession(c: Context<ApiEnv>, next: Next): Promise<void> {
     const cookie = getCookie(c, SESSION_COOKIE);
     const valid = cookie ? await validateSessionToken(ctx, cookie) : null;
     // A session still owing its TOTP code is not signed in.
@@ -80,6 +86,20 @@ export function apiAuth(ctx: Pick<AppContext, 'db' | 'clock'>, opts: ApiAuthOpti
       }
     }
     c.set('actor', actorFromSession(valid.user));
+    return next();
+  }
+
+  return (c, next) => {
+    const authz = c.req.header('authorization');
+    if (authz === undefined) return viaSession(c, next);
+    const m = /^Bearer +(\S+) *$/i.exec(authz);
+    if (!m) throw new AuthError('Unauthenticated', BAD_TOKEN);
+    const key = hashToken(m[1]!);
+    const now = ctx.clock.now().getTime();
+    // A client polling with one token is answered from the cache without waiting on a promise.
+    const cached = cache.peek(key, now);
+    if (!cached) return viaToken(c, next, m[1]!, key, now);
+    c.set('actor', cached);
     return next();
   };
 }

@@ -12,12 +12,14 @@ function nodeResponse(c: Context): ServerResponse | undefined {
   return out instanceof ServerResponse ? out : undefined;
 }
 
-export async function withDefaultHeaders(c: Context, next: Next, headers: Readonly<Record<string, string>>): Promise<void> {
+export function withDefaultHeaders(c: Context, next: Next, headers: Readonly<Record<string, string>>): Promise<void> {
   const out = nodeResponse(c);
-  if (out) {
-    for (const name in headers) out.setHeader(name, headers[name]!);
-    return next();
-  }
+  if (!out) return afterHandler(c, next, headers);
+  for (const name in headers) out.setHeader(name, headers[name]!);
+  return next();
+}
+
+async function afterHandler(c: Context, next: Next, headers: Readonly<Record<string, string>>): Promise<void> {
   await next();
   const h = c.res.headers;
   for (const name in headers) if (!h.has(name)) h.set(name, headers[name]!);

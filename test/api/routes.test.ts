@@ -37,6 +37,18 @@ describe('VMs', () => {
     expect(limited.items.map((v) => v.id)).toEqual([f.vmA]);
   });
 
+  it('a VM-limited caller gets one list per cached tenant list (so its serialised body is reused)', async () => {
+    const { listVmsForActor } = await import('../../src/portal/queries/vms.ts');
+    const { actorFromSession } = await import('../../src/portal/env.ts');
+    const owner = actorFromSession(f.users.ownerA);
+    const limited = { ...owner, via: 'token' as const, vmUuid: f.vmA };
+    const first = await listVmsForActor(f.ctx, limited);
+    expect(first.map((v) => v.uuid)).toEqual([f.vmA]);
+    expect(await listVmsForActor(f.ctx, limited)).toBe(first);
+    expect((await listVmsForActor(f.ctx, { ...limited, vmUuid: f.vmA2 })).map((v) => v.uuid)).toEqual([f.vmA2]);
+    expect(await listVmsForActor(f.ctx, owner)).toHaveLength(3);
+  });
+
   it('lists summaries as documented (VmListItem); the detail keeps the host and plan ids', async () => {
     const { VmListItemSchema } = await import('../../src/api/schemas.ts');
     const own = (await (await api(f.app, '/api/v1/vms', { token: f.tokens.ownerA })).json()) as { items: unknown[] };

@@ -92,7 +92,17 @@ export async function listVmsForActor(ctx: Pick<AppContext, 'db' | 'clock'>, act
     const now = ctx.clock.now().toISOString();
     return actor.role === 'operator' ? prepared(ctx.db).all.execute({ now }) : prepared(ctx.db).tenant.execute({ now, tenant: key });
   });
-  return actor.vmUuid ? list.filter((v) => v.uuid === actor.vmUuid) : list;
+  return actor.vmUuid ? onlyVm(list, actor.vmUuid) : list;
+}
+
+/** A VM-limited token's list, made once per cached list: the same array each time, so the API's serialised body is reused too. */
+const oneVmLists = new WeakMap<readonly VmView[], Map<string, VmView[]>>();
+function onlyVm(list: readonly VmView[], uuid: string): VmView[] {
+  let byVm = oneVmLists.get(list);
+  if (!byVm) oneVmLists.set(list, (byVm = new Map()));
+  let one = byVm.get(uuid);
+  if (!one) byVm.set(uuid, (one = list.filter((v) => v.uuid === uuid)));
+  return one;
 }
 
 /** The VM if the caller may see it; otherwise NotFound (the same answer as for a VM that does not exist). */

@@ -182,16 +182,18 @@ export async function benchPortal(opts: { vms?: number; seconds?: number; rounds
     progress(`portal: warming up, then ${rounds} rounds of ${connections} connections × ${seconds}s each (hello, same bytes, API list twice); dashboard`);
     for (const [, url, headers] of targets) await measure(url, headers, 1, connections);
     const runs = new Map<string, Measured[]>(targets.map(([name]) => [name, []]));
+    /** Each round's requests/s of one target as a percentage of another's in the same round. */
+    const perRound = (name: string, to = 'hello') => runs.get(name)!.map((r, i) => (r.rps / runs.get(to)![i]!.rps) * 100);
     for (let round = 0; round < rounds; round++) {
       for (const [name, url, headers] of targets) runs.get(name)!.push(await measure(url, headers, seconds, connections));
-      progress(`portal: round ${round + 1}/${rounds}: list ${fmt((runs.get('list')![round]!.rps / runs.get('hello')![round]!.rps) * 100, 1)}% of hello-world`);
+      progress(`portal: round ${round + 1}/${rounds}: list ${fmt(perRound('list')[round]!, 1)}% of hello-world`);
     }
     const base = medianRun(runs.get('hello')!);
     const bytes = medianRun(runs.get('bytes')!);
     const list = medianRun(runs.get('list')!);
     const listGz = medianRun(runs.get('listGz')!);
-    const ratio = (name: string, to = 'hello') => median(runs.get(name)!.map((r, i) => r.rps / runs.get(to)![i]!.rps)) * 100;
-    const ratios = (name: string) => runs.get(name)!.map((r, i) => `${fmt((r.rps / runs.get('hello')![i]!.rps) * 100, 0)}%`).join(' ');
+    const ratio = (name: string, to = 'hello') => median(perRound(name, to));
+    const ratios = (name: string) => perRound(name).map((x) => `${fmt(x, 0)}%`).join(' ');
     const dashboard = await measure(`${server.url}/`, { cookie }, seconds, connections);
     progress('portal: console keystroke round trips');
     const rtt = await keystrokeRoundTrip(server.url, uuids[0], cookie, row.csrfToken, opts.keystrokes ?? 500);

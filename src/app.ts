@@ -7,7 +7,7 @@ import { clientIpMiddleware } from './portal/client-ip.ts';
 import { createPortal, portalErrorHandler } from './portal/portal.tsx';
 import { logMailer } from './auth/mailer.ts';
 import { renderMetrics } from './collectors/metrics.ts';
-import { createApi, isApiPath } from './api/api.ts';
+import { createApi, isApiDataPath, isApiPath } from './api/api.ts';
 import { handleApiError } from './api/errors.ts';
 import { paymentRoutes, type ReturningUser } from './billing/payments/routes.ts';
 import { paymentsDeps } from './billing/payments/deps.ts';
@@ -17,7 +17,7 @@ import type { PortalOptions } from './portal/options.ts';
 
 export function createApp(ctx: AppContext): Hono {
   const app = new Hono();
-  app.use('*', securityHeaders());
+  app.use('*', securityHeaders(isApiDataPath));
   // Without trusted proxies the client is the socket's peer, which clientIp reads by itself.
   if (ctx.config.trustedProxies.length > 0) app.use('*', clientIpMiddleware(ctx.config.trustedProxies));
   // One error handler for the whole app, choosing by path: problem+json for the API, the error page elsewhere.

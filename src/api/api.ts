@@ -54,3 +54,6 @@ export function createApi(ctx: AppContext, opts: ApiOptions = {}): OpenAPIHono<A
 
 /** The paths createApi answers (it is mounted at /api). */
 export const isApiPath = (path: string): boolean => path === '/api' || path.startsWith('/api/');
+
+/** The API paths that answer data rather than a page: all but the reference page at /api/docs. */
+export const isApiDataPath = (path: string): boolean => isApiPath(path) && path !== '/api/docs';

@@ -26,7 +26,7 @@ export const DATA_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-/** isData(path): whether the response at that path is data rather than a document (default: none is). */
-export function securityHeaders(isData: (path: string) => boolean = () => false): MiddlewareHandler {
+/** isData(path): whether the response at that path is data rather than a document. */
+export function securityHeaders(isData: (path: string) => boolean): MiddlewareHandler {
   return (c, next) => withDefaultHeaders(c, next, isData(c.req.path) ? DATA_SECURITY_HEADERS : PAGE_SECURITY_HEADERS);
 }
